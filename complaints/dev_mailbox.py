@@ -1,0 +1,119 @@
+"""A development mailbox: a real SMTP server (aiosmtpd) that keeps every message it gets.
+
+``make run`` starts it when no ``COMPLAINTS_SMTP_HOST`` is set; the web app shows its
+messages at ``/dev/mailbox``; the tests use it to read the emails the system sent.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    key: str
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"] or "")
+
+    @property
+    def to(self) -> str:
+        return str(self.message["To"] or "")
+
+    @property
+    def date(self) -> datetime | None:
+        raw = self.message["Date"]
+        return parsedate_to_datetime(str(raw)) if raw else None
+
+    def part(self, subtype: str) -> str:
+        """Return the text of the ``text/<subtype>`` part ('' if there is none)."""
+        body = self.message.get_body(preferencelist=(subtype,))
+        return str(body.get_content()) if body is not None else ""
+
+
+class Maildir:
+    """Messages kept in a Maildir folder, readable from any process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._box = mailbox.Maildir(str(path), create=True)
+        for sub in ("tmp", "new", "cur"):  # create=True skips these if the folder exists
+            (path / sub).mkdir(exist_ok=True)
+        self._lock = threading.Lock()
+
+    def add(self, raw: bytes) -> str:
+        """Store a raw RFC 5322 message."""
+        with self._lock:
+            return str(self._box.add(raw))
+
+    def messages(self) -> list[StoredMessage]:
+        """Return every message, oldest first."""
+        stored = []
+        for key in self._box.iterkeys():
+            with self._box.get_file(key) as handle:
+                message = email.message_from_binary_file(handle, policy=email.policy.default)
+            stored.append(StoredMessage(str(key), message))  # type: ignore[arg-type]
+        return sorted(stored, key=lambda m: _arrival(m.key))
+
+    def get(self, key: str) -> StoredMessage | None:
+        """Return one message by key."""
+        return next((m for m in self.messages() if m.key == key), None)
+
+    def clear(self) -> None:
+        """Delete every message."""
+        with self._lock:
+            self._box.clear()
+
+
+def _arrival(key: str) -> tuple[int, int, str]:
+    # Maildir keys start with "<seconds>.M<microseconds>P<pid>...": the order of arrival.
+    seconds, _, rest = key.partition(".")
+    micros = rest[1:].split("P", 1)[0] if rest.startswith("M") else "0"
+    return (int(seconds) if seconds.isdigit() else 0, int(micros) if micros.isdigit() else 0, key)
+
+
+class _Handler:
+    def __init__(self, store: Maildir) -> None:
+        self.store = store
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        self.store.add(content if isinstance(content, bytes) else content.encode())
+        return "250 Message accepted for delivery"
+
+
+class DevMailbox:
+    """The SMTP server and the Maildir it fills."""
+
+    def __init__(self, path: Path, *, host: str = "127.0.0.1", port: int = 1025) -> None:
+        self.store = Maildir(path)
+        self.host = host
+        self.port = port
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        """Start accepting mail (in a background thread)."""
+        kwargs: dict[str, Any] = {"hostname": self.host, "port": self.port}
+        self._controller = Controller(_Handler(self.store), **kwargs)
+        self._controller.start()
+
+    def stop(self) -> None:
+        """Stop accepting mail."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None

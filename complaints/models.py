@@ -1,0 +1,204 @@
+"""The records: SQLAlchemy 2 typed models. Personal data lives here and nowhere else."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from complaints.enums import (
+    Channel,
+    DecisionChannel,
+    Grade,
+    Locale,
+    OutboxStatus,
+    Resolution,
+    RunStatus,
+    Stage,
+    StepKind,
+    StepStatus,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp that comes back aware on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(cls: type[Any]) -> Enum:
+    # Stored as plain strings (no native enum types): adding a value needs no DDL.
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ReferenceCounter(Base):
+    """The last reference number handed out in a year."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    complainant_name: Mapped[str] = mapped_column(String(200))
+    complainant_email: Mapped[str] = mapped_column(String(320))
+    complainant_phone: Mapped[str | None] = mapped_column(String(40))
+    locale: Mapped[Locale] = mapped_column(_enum(Locale))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    product: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    requested_remedy: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    department: Mapped[str] = mapped_column(String(64))
+    handler: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[Stage] = mapped_column(_enum(Stage), default=Stage.RECEIVED)
+    grade: Mapped[Grade | None] = mapped_column(_enum(Grade))
+    resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.PENDING)
+    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    run_start_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_start_error: Mapped[str | None] = mapped_column(Text)
+
+    steps: Mapped[list[Step]] = relationship(back_populates="complaint", order_by="Step.opened_at")
+
+
+class Step(Base):
+    """A point where the complaint's flow waits for a person's decision."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("complaint_id", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[StepKind] = mapped_column(_enum(StepKind))
+    # The suspend key of the flow run; unique per complaint, so a step is opened once.
+    key: Mapped[str] = mapped_column(String(64))
+    assignee: Mapped[str] = mapped_column(String(64))
+    status: Mapped[StepStatus] = mapped_column(_enum(StepStatus), default=StepStatus.OPEN)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_channel: Mapped[DecisionChannel | None] = mapped_column(_enum(DecisionChannel))
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Set by the flow once it has received the decision; until then the web app keeps
+    # trying to resume the run.
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resume_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    resume_error: Mapped[str | None] = mapped_column(Text)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="steps")
+
+
+class LinkToken(Base):
+    """A capability to act on one step, sent by email. Only its hash is stored."""
+
+    __tablename__ = "link_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    step_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("steps.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    step: Mapped[Step] = relationship()
+
+
+class OutboxMessage(Base):
+    """An email to deliver. The dedup key makes a second copy impossible."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    complaint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(320))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(400))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """One entry of a complaint's append-only, hash-chained audit trail."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("complaint_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

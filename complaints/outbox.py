@@ -1,0 +1,204 @@
+"""The outbox: every email is written with the change that causes it, then delivered.
+
+The dedup key (complaint, step, recipient, kind) is unique, so a flow that runs a step
+again, a retried task or two racing processes can never queue a second copy. Delivery
+claims one row at a time with a conditional UPDATE, so two senders never both send it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_date
+
+import aiosmtplib
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints.emails import RenderedEmail
+from complaints.enums import OutboxStatus
+from complaints.models import OutboxMessage, utcnow
+from complaints.settings import Settings
+
+CLAIM_SECONDS = 120
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedup_key: str,
+    complaint_id: uuid.UUID | None,
+    kind: str,
+    recipient: str,
+    recipient_name: str,
+    email: RenderedEmail,
+) -> tuple[OutboxMessage, bool]:
+    """Queue an email unless one with the same dedup key exists; return it and whether it is new."""
+    existing = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
+    ).first()
+    if existing:
+        return existing, False
+    message_id = uuid.uuid4()
+    message = OutboxMessage(
+        id=message_id,
+        dedup_key=dedup_key,
+        complaint_id=complaint_id,
+        kind=kind,
+        recipient=recipient,
+        recipient_name=_one_line(recipient_name),
+        subject=_one_line(email.subject),
+        body_text=email.text,
+        body_html=email.html,
+        message_id=f"<{message_id}@complaints.invalid>",
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # another process queued it between our read and our write
+        raced = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
+        ).one()
+        return raced, False
+    return message, True
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
+    """Build the MIME message (text and HTML alternatives) for an outbox row."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = Address(display_name=row.recipient_name, addr_spec=row.recipient)
+    message["Subject"] = row.subject
+    message["Date"] = rfc2822_date(row.created_at)
+    # Stable per outbox row: a receiver can drop a copy a crash made us send twice.
+    message["Message-ID"] = row.message_id
+    message["X-Complaints-Kind"] = row.kind
+    message.set_content(row.body_text)
+    message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[uuid.UUID] = field(default_factory=list)
+    retrying: list[uuid.UUID] = field(default_factory=list)
+    failed: list[uuid.UUID] = field(default_factory=list)
+
+    def as_tuple(self) -> tuple[list[uuid.UUID], list[uuid.UUID], list[uuid.UUID]]:
+        """Return (sent, retrying, failed)."""
+        return self.sent, self.retrying, self.failed
+
+
+def _claim(session: Session, message_id: uuid.UUID, now: datetime) -> bool:
+    claimable = or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now),
+    )
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, claimable)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def due_message_ids(session: Session, now: datetime, limit: int = 50) -> list[uuid.UUID]:
+    """Return the ids of messages that may be (re)sent now."""
+    rows = session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.PENDING)
+                & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                & (OutboxMessage.claimed_until < now),
+            )
+        )
+        .order_by(OutboxMessage.created_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def deliver(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    message_ids: list[uuid.UUID] | None = None,
+    *,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Deliver the given (or all due) messages; failures are recorded, never raised."""
+    report = DeliveryReport()
+    moment = now or utcnow()
+    with sessions.begin() as session:
+        candidates = message_ids if message_ids is not None else due_message_ids(session, moment)
+    for message_id in candidates:
+        with sessions.begin() as session:
+            if not _claim(session, message_id, moment):
+                continue
+        with sessions() as session:
+            row = session.get_one(OutboxMessage, message_id)
+            mime = build_message(row, settings.mail_from)
+            attempts = row.attempts
+        error, permanent = await _send(mime, settings)
+        with sessions.begin() as session:
+            row = session.get_one(OutboxMessage, message_id)
+            _settle(row, error=error, permanent=permanent, attempts=attempts, settings=settings)
+            {
+                OutboxStatus.SENT: report.sent,
+                OutboxStatus.PENDING: report.retrying,
+                OutboxStatus.FAILED: report.failed,
+            }[row.status].append(message_id)
+    return report
+
+
+async def _send(mime: EmailMessage, settings: Settings) -> tuple[str | None, bool]:
+    host, port = settings.smtp_server
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    try:
+        await aiosmtplib.send(
+            mime,
+            hostname=host,
+            port=port,
+            username=settings.smtp_username,
+            password=password,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except aiosmtplib.SMTPResponseException as exc:
+        # The error text can quote the address: keep only the code and the class.
+        return f"SMTP {exc.code} ({type(exc).__name__})", exc.code >= 500
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: server unreachable or connection lost", False
+    return None, False
+
+
+def _settle(
+    row: OutboxMessage, *, error: str | None, permanent: bool, attempts: int, settings: Settings
+) -> None:
+    row.claimed_until = None
+    if error is None:
+        row.status = OutboxStatus.SENT
+        row.sent_at = utcnow()
+        row.last_error = None
+        return
+    row.last_error = error
+    if permanent or attempts >= settings.outbox_max_attempts:
+        row.status = OutboxStatus.FAILED
+        return
+    row.status = OutboxStatus.PENDING
+    row.next_attempt_at = utcnow() + min(timedelta(seconds=2 ** min(attempts, 12)), MAX_BACKOFF)

@@ -1,0 +1,76 @@
+"""Every query the application makes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from complaints.enums import OutboxStatus, RunStatus, StepStatus
+from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step
+
+
+def get_complaint(session: Session, complaint_id: uuid.UUID) -> Complaint | None:
+    """Return a complaint by id."""
+    return session.get(Complaint, complaint_id)
+
+
+def get_step(session: Session, complaint_id: uuid.UUID, key: str) -> Step | None:
+    """Return a complaint's step by its suspend key."""
+    return session.scalars(
+        select(Step).where(Step.complaint_id == complaint_id, Step.key == key)
+    ).first()
+
+
+def find_token(session: Session, token_hash: str) -> LinkToken | None:
+    """Return the link token stored under a hash."""
+    return session.scalars(select(LinkToken).where(LinkToken.token_hash == token_hash)).first()
+
+
+def complaints_awaiting_run(session: Session, limit: int = 50) -> Sequence[Complaint]:
+    """Return complaints whose Prefect run has not been created yet."""
+    return session.scalars(
+        select(Complaint)
+        .where(Complaint.run_status == RunStatus.PENDING)
+        .order_by(Complaint.received_at)
+        .limit(limit)
+    ).all()
+
+
+def decided_steps_not_applied(session: Session, limit: int = 50) -> Sequence[Step]:
+    """Return steps decided through the web whose flow has not received the decision yet."""
+    return session.scalars(
+        select(Step)
+        .where(Step.status == StepStatus.DECIDED, Step.applied_at.is_(None))
+        .order_by(Step.decided_at)
+        .limit(limit)
+    ).all()
+
+
+def events_of(session: Session, complaint_id: uuid.UUID) -> Sequence[Event]:
+    """Return a complaint's audit trail in order."""
+    return session.scalars(
+        select(Event).where(Event.complaint_id == complaint_id).order_by(Event.seq)
+    ).all()
+
+
+def outbox_messages(
+    session: Session, *, complaint_id: uuid.UUID | None = None, since: datetime | None = None
+) -> Sequence[OutboxMessage]:
+    """Return queued and sent messages, oldest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at)
+    if complaint_id is not None:
+        query = query.where(OutboxMessage.complaint_id == complaint_id)
+    if since is not None:
+        query = query.where(OutboxMessage.created_at >= since)
+    return session.scalars(query).all()
+
+
+def failed_outbox_messages(session: Session) -> Sequence[OutboxMessage]:
+    """Return messages that could not be delivered and need an operator."""
+    return session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    ).all()

@@ -1,0 +1,136 @@
+"""State changes of complaints: intake, run bookkeeping, stage changes and closing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from complaints import repository
+from complaints.audit import record_event
+from complaints.enums import Resolution, RunStatus, Stage
+from complaints.models import Complaint, ReferenceCounter, Step, utcnow
+from complaints.organization import Organization
+from complaints.schemas import ComplaintIn
+
+
+class ComplaintNotFound(LookupError):
+    pass
+
+
+def next_reference(session: Session, year: int) -> str:
+    """Hand out the next human-friendly reference of a year, e.g. ``C-2026-000042``."""
+    for _ in range(3):
+        bumped = session.execute(
+            update(ReferenceCounter)
+            .where(ReferenceCounter.year == year)
+            .values(last=ReferenceCounter.last + 1)
+            .returning(ReferenceCounter.last)
+        ).scalar_one_or_none()
+        if bumped is not None:
+            return f"C-{year}-{bumped:06d}"
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(year=year, last=0))
+        except IntegrityError:  # another intake created the year's counter first
+            continue
+    raise RuntimeError("could not allocate a complaint reference")
+
+
+def file_complaint(
+    session: Session, data: ComplaintIn, org: Organization, *, now: datetime | None = None
+) -> Complaint:
+    """Record a complaint, give it a reference and assign it to a department and handler."""
+    received_at = now or utcnow()
+    department = org.department_for(data.product)
+    complaint = Complaint(
+        id=uuid.uuid4(),
+        reference=next_reference(session, received_at.year),
+        received_at=received_at,
+        complainant_name=data.complainant.name,
+        complainant_email=str(data.complainant.email),
+        complainant_phone=data.complainant.phone,
+        locale=data.complainant.locale,
+        channel=data.channel,
+        product=data.product,
+        description=data.description,
+        requested_remedy=data.requested_remedy,
+        occurred_at=data.occurred_at,
+        department=department.key,
+        handler=department.handlers[0],
+        stage=Stage.RECEIVED,
+        run_status=RunStatus.PENDING,
+    )
+    session.add(complaint)
+    session.flush()
+    record_event(
+        session,
+        complaint.id,
+        "complaint.received",
+        actor="complainant",
+        channel=data.channel.value,
+        data={"department": department.key, "handler": complaint.handler},
+        at=received_at,
+    )
+    return complaint
+
+
+def require_complaint(session: Session, complaint_id: uuid.UUID) -> Complaint:
+    """Return a complaint or raise ComplaintNotFound."""
+    complaint = repository.get_complaint(session, complaint_id)
+    if complaint is None:
+        raise ComplaintNotFound(str(complaint_id))
+    return complaint
+
+
+def mark_run_started(session: Session, complaint_id: uuid.UUID, flow_run_id: uuid.UUID) -> None:
+    """Remember the Prefect run a complaint runs as."""
+    complaint = require_complaint(session, complaint_id)
+    if complaint.run_status is RunStatus.STARTED:
+        return
+    complaint.run_status = RunStatus.STARTED
+    complaint.flow_run_id = flow_run_id
+    complaint.run_start_error = None
+    record_event(session, complaint_id, "run.started", data={"flow_run_id": str(flow_run_id)})
+
+
+def note_run_start_failure(session: Session, complaint_id: uuid.UUID, error: str) -> None:
+    """Count a failed attempt to start a complaint's run (it is retried)."""
+    complaint = require_complaint(session, complaint_id)
+    complaint.run_start_attempts += 1
+    complaint.run_start_error = error[:500]
+
+
+def note_resume_attempt(session: Session, step_id: uuid.UUID, outcome: str) -> None:
+    """Count an attempt to resume a run at a decided step, with its outcome."""
+    step = session.get_one(Step, step_id)
+    step.resume_attempts += 1
+    step.resume_error = None if outcome == "resumed" else outcome
+
+
+def move_to_stage(session: Session, complaint_id: uuid.UUID, stage: Stage) -> bool:
+    """Move a complaint to a stage; return False if it was there already."""
+    complaint = require_complaint(session, complaint_id)
+    if complaint.stage is stage:
+        return False
+    previous = complaint.stage
+    complaint.stage = stage
+    record_event(
+        session, complaint_id, "stage.changed", data={"from": previous.value, "to": stage.value}
+    )
+    return True
+
+
+def close(session: Session, complaint_id: uuid.UUID, resolution: Resolution) -> bool:
+    """Close a complaint; return False if it was closed already."""
+    complaint = require_complaint(session, complaint_id)
+    if complaint.stage is Stage.CLOSED:
+        return False
+    complaint.resolution = resolution
+    complaint.closed_at = utcnow()
+    move_to_stage(session, complaint_id, Stage.CLOSED)
+    record_event(session, complaint_id, "complaint.closed", data={"resolution": resolution.value})
+    return True

@@ -1,0 +1,68 @@
+"""Settings, read once from the environment (prefix ``COMPLAINTS_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Everything the system reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = f"sqlite:///{PROJECT_DIR / 'var' / 'complaints.db'}"
+    # Unset: a development mailbox (aiosmtpd) runs on smtp_port and collects every message.
+    smtp_host: str | None = None
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Complaints desk <complaints@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    # Port of the project's own Prefect server that `make run` starts (UI and API).
+    prefect_port: int = 4200
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    organization_file: Path = PROJECT_DIR / "var" / "organization.toml"
+    mailbox_dir: Path = PROJECT_DIR / "var" / "mailbox"
+    upload_dir: Path = PROJECT_DIR / "var" / "uploads"
+    # Name of the deployment each complaint runs as ("<flow name>/<deployment name>").
+    lifecycle_deployment: str = "complaint-lifecycle/complaint-lifecycle"
+    # How often the web app's background loop starts pending runs, resumes decided
+    # steps and delivers queued mail.
+    reconcile_interval_seconds: float = 1.0
+    outbox_max_attempts: int = 12
+    link_grace_hours: int = 72
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("COMPLAINTS_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def dev_mailbox_enabled(self) -> bool:
+        """Whether the built-in development mailbox receives all mail."""
+        return self.smtp_host is None
+
+    @property
+    def smtp_server(self) -> tuple[str, int]:
+        """Host and port mail is delivered to."""
+        return (self.smtp_host or "127.0.0.1", self.smtp_port)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings."""
+    return Settings()

@@ -1,0 +1,186 @@
+"""Waiting steps: opening one with its link, and recording the decision that ends it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from complaints import repository
+from complaints.audit import record_event
+from complaints.contracts import StepInput
+from complaints.enums import DecisionChannel, Grade, StepKind, StepStatus
+from complaints.models import Complaint, LinkToken, Step, utcnow
+from complaints.tokens import hash_token, new_token
+
+# Within how long of receipt each step is due (ISO 10002 7.5; seed 001: contain in 48 h).
+DUE_AFTER_RECEIPT = {
+    StepKind.ASSESSMENT: timedelta(hours=24),
+    StepKind.CONTAINMENT: timedelta(hours=48),
+}
+PREFECT_UI_ACTOR = "operator"
+
+
+@dataclass(frozen=True)
+class OpenedStep:
+    step: Step
+    # The raw link token, present only for the call that created the step: only that
+    # call may send the email, so a step re-opened by a re-executed flow sends nothing.
+    token: str | None
+
+
+def open_step(
+    session: Session,
+    complaint: Complaint,
+    *,
+    kind: StepKind,
+    key: str,
+    assignee: str,
+    secret: str,
+    link_grace: timedelta,
+    now: datetime | None = None,
+) -> OpenedStep:
+    """Open a step (once per complaint and key) with a link token for its assignee."""
+    existing = repository.get_step(session, complaint.id, key)
+    if existing:
+        return OpenedStep(existing, None)
+    opened_at = now or utcnow()
+    step = Step(
+        id=uuid.uuid4(),
+        complaint_id=complaint.id,
+        kind=kind,
+        key=key,
+        assignee=assignee,
+        opened_at=opened_at,
+        due_at=complaint.received_at + DUE_AFTER_RECEIPT[kind],
+    )
+    try:
+        with session.begin_nested():
+            session.add(step)
+    except IntegrityError:  # opened concurrently by another process
+        raced = repository.get_step(session, complaint.id, key)
+        assert raced is not None
+        return OpenedStep(raced, None)
+    token = issue_token(session, step, recipient=assignee, secret=secret, grace=link_grace)
+    record_event(
+        session,
+        complaint.id,
+        "step.opened",
+        data={"kind": kind.value, "key": key, "assignee": assignee, "due_at": _iso(step.due_at)},
+        at=opened_at,
+    )
+    return OpenedStep(step, token)
+
+
+def issue_token(
+    session: Session, step: Step, *, recipient: str, secret: str, grace: timedelta
+) -> str:
+    """Create a link token for one recipient of a step; return the raw token."""
+    token = new_token()
+    due = step.due_at or step.opened_at
+    session.add(
+        LinkToken(
+            token_hash=hash_token(token, secret),
+            step_id=step.id,
+            recipient=recipient,
+            expires_at=max(due, utcnow()) + grace,
+        )
+    )
+    session.flush()
+    return token
+
+
+def resolve_link(
+    session: Session, token: str, secret: str, *, now: datetime | None = None
+) -> LinkToken | None:
+    """Return the live token a link carries, or None if it is unknown, expired or revoked.
+
+    A token of a step that was decided stays resolvable, so the page can say who decided.
+    """
+    row = repository.find_token(session, hash_token(token, secret))
+    if row is None or row.expires_at < (now or utcnow()):
+        return None
+    if row.revoked_at is not None and row.step.status is StepStatus.OPEN:
+        return None
+    return row
+
+
+def record_decision(
+    session: Session,
+    step: Step,
+    decision: StepInput,
+    *,
+    decided_by: str,
+    channel: DecisionChannel,
+    client_addr: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Record a step's decision once; return False if it had been decided already."""
+    decided_at = now or utcnow()
+    payload = decision.model_dump(mode="json", exclude={"decided_via"})
+    changed = session.execute(
+        update(Step)
+        .where(Step.id == step.id, Step.status == StepStatus.OPEN)
+        .values(
+            status=StepStatus.DECIDED,
+            decided_at=decided_at,
+            decided_by=decided_by,
+            decision_channel=channel,
+            decision=payload,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        return False
+    # A decided step's links are dead for acting (they still show who decided).
+    session.execute(
+        update(LinkToken)
+        .where(LinkToken.step_id == step.id, LinkToken.revoked_at.is_(None))
+        .values(revoked_at=decided_at)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(step)
+    if step.kind is StepKind.ASSESSMENT:
+        step.complaint.grade = Grade(payload["grade"])
+    record_event(
+        session,
+        step.complaint_id,
+        "step.decided",
+        actor=decided_by,
+        channel=channel.value,
+        client_addr=client_addr,
+        data={"kind": step.kind.value, "key": step.key, "decision": payload},
+        at=decided_at,
+    )
+    return True
+
+
+def apply_decision(
+    session: Session, complaint_id: uuid.UUID, key: str, received: StepInput
+) -> dict[str, Any]:
+    """Take the decision a resumed flow received; return the recorded decision.
+
+    A decision made through an email link is recorded before the run is resumed; one
+    made by an operator in the Prefect UI is recorded here, with that channel.
+    """
+    step = repository.get_step(session, complaint_id, key)
+    if step is None:
+        raise LookupError(f"no step {key} for complaint {complaint_id}")
+    if step.status is StepStatus.OPEN:
+        record_decision(
+            session, step, received, decided_by=PREFECT_UI_ACTOR, channel=received.decided_via
+        )
+    if step.applied_at is None:
+        step.applied_at = utcnow()
+        record_event(session, complaint_id, "step.applied", data={"key": key})
+    assert step.decision is not None
+    return step.decision
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

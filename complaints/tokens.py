@@ -1,0 +1,55 @@
+"""Link tokens (random, stored only as keyed hashes), form guards and signed status links."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import uuid
+
+TOKEN_BYTES = 32  # 256 random bits per link
+
+
+def new_token() -> str:
+    """Return a fresh random link token (URL-safe)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def _mac(secret: str, purpose: str, value: str) -> bytes:
+    return hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+
+
+def hash_token(token: str, secret: str) -> str:
+    """Return the keyed hash under which a token is stored."""
+    return _mac(secret, "link", token).hex()
+
+
+def form_guard(token: str, secret: str) -> str:
+    """Return the value a step form must post back (ties the POST to the page it came from)."""
+    return _mac(secret, "form", token).hex()[:32]
+
+
+def guard_matches(token: str, secret: str, posted: str) -> bool:
+    """Tell whether a posted form guard belongs to the token, in constant time."""
+    return hmac.compare_digest(form_guard(token, secret), posted)
+
+
+def sign_status(complaint_id: uuid.UUID, secret: str) -> str:
+    """Return the login-free token of a complaint's status page."""
+    mac = _mac(secret, "status", str(complaint_id))[:16]
+    return base64.urlsafe_b64encode(complaint_id.bytes + mac).decode().rstrip("=")
+
+
+def verify_status(signed: str, secret: str) -> uuid.UUID | None:
+    """Return the complaint id a status token stands for, or None if it is not genuine."""
+    try:
+        raw = base64.urlsafe_b64decode(signed + "=" * (-len(signed) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 32:
+        return None
+    complaint_id = uuid.UUID(bytes=raw[:16])
+    expected = _mac(secret, "status", str(complaint_id))[:16]
+    return complaint_id if hmac.compare_digest(expected, raw[16:]) else None

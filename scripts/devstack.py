@@ -1,0 +1,152 @@
+"""Start the whole system on its embedded defaults, in the foreground (``make run``).
+
+Prefect server (SQLite, PREFECT_HOME in var/prefect) -> work pool and deployments from
+prefect.yaml -> a process worker -> the web app (which also runs the development
+mailbox when no COMPLAINTS_SMTP_HOST is set). Ctrl-C stops every child process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from complaints.migrate import upgrade  # noqa: E402
+from complaints.settings import get_settings  # noqa: E402
+
+BIN = Path(sys.executable).parent
+POOL = "complaints"
+
+
+def prefect_env(api_port: int, home: Path) -> dict[str, str]:
+    """Return the environment every Prefect-facing child gets (never the user's own setup)."""
+    env = dict(os.environ)
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=f"http://127.0.0.1:{api_port}/api",
+        PREFECT_SERVER_API_HOST="127.0.0.1",
+        PREFECT_SERVER_API_PORT=str(api_port),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_LOGGING_LEVEL=env.get("PREFECT_LOGGING_LEVEL", "INFO"),
+        # A decision should move the flow on within seconds, not the default 10+.
+        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_WORKER_PREFETCH_SECONDS="5",
+        COMPLAINTS_PROJECT_DIR=str(ROOT),
+    )
+    return env
+
+
+def wait_for(url: str, seconds: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until ``url`` answers 200, or fail."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {seconds:.0f} s")
+
+
+def run(args: list[str], env: dict[str, str]) -> None:
+    """Run a setup command, failing loudly."""
+    subprocess.run(args, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """Stop children newest first: SIGINT, then SIGTERM, then SIGKILL."""
+    for child in reversed(children):
+        for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            if child.poll() is not None:
+                break
+            child.send_signal(sig)
+            try:
+                child.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def main() -> int:
+    settings = get_settings()
+    var = ROOT / "var"
+    var.mkdir(exist_ok=True)
+    if not settings.organization_file.exists():
+        shutil.copy(ROOT / "samples" / "organization.toml", settings.organization_file)
+        print(f"Seeded the sample organization: {settings.organization_file}")
+    upgrade()
+    env = prefect_env(settings.prefect_port, var / "prefect")
+    api = env["PREFECT_API_URL"]
+    children: list[subprocess.Popen[bytes]] = []
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        server = subprocess.Popen([str(BIN / "prefect"), "server", "start"], env=env, cwd=ROOT)
+        children.append(server)
+        wait_for(f"{api}/health", 90, server)
+        subprocess.run(
+            [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+        )  # fails harmlessly when the pool exists
+        run([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env)
+        children.append(
+            subprocess.Popen(
+                [str(BIN / "prefect"), "worker", "start", "--pool", POOL], env=env, cwd=ROOT
+            )
+        )
+        web = subprocess.Popen(
+            [
+                str(BIN / "uvicorn"),
+                "ui_api.main:app",
+                "--host",
+                settings.http_host,
+                "--port",
+                str(settings.http_port),
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        children.append(web)
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        wait_for(f"{base}/api/health", 60, web)
+        print_banner(settings.prefect_port, base, settings.dev_mailbox_enabled)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("A component stopped; shutting down the rest.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...")
+        return 0
+    finally:
+        stop(children)
+
+
+def print_banner(prefect_port: int, base: str, mailbox: bool) -> None:
+    """Tell the newcomer where to click."""
+    lines = [
+        "",
+        "The complaints system is running. Ctrl-C stops it.",
+        f"  Prefect UI (operators):  http://127.0.0.1:{prefect_port}",
+        f"  Web app:                 {base}",
+        f"  API docs:                {base}/docs",
+    ]
+    if mailbox:
+        lines.append(f"  Development mailbox:     {base}/dev/mailbox")
+    lines += ["  File a sample complaint: make demo", ""]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Tasks that tell people: queue the email in the outbox, then try to deliver it at once."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect import get_run_logger, task
+
+from complaints import notifications, outbox, service
+from complaints.db import get_session_factory
+from complaints.enums import StepStatus
+from complaints.models import Step
+from tasks.runtime import TASK_DEFAULTS, organization, settings, transaction
+
+
+@task(name="acknowledge-receipt", **TASK_DEFAULTS)  # type: ignore[call-overload]
+def acknowledge_receipt(complaint_id: uuid.UUID) -> list[uuid.UUID]:
+    """Queue the complainant's acknowledgement."""
+    with transaction() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        message, _new = notifications.acknowledge(session, complaint, organization(), settings())
+        return [message.id]
+
+
+@task(name="explain-not-ours", **TASK_DEFAULTS)  # type: ignore[call-overload]
+def explain_not_ours(complaint_id: uuid.UUID, step_key: str) -> list[uuid.UUID]:
+    """Queue the handler's explanation to the complainant."""
+    with transaction() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        step = next(s for s in complaint.steps if s.key == step_key)
+        explanation = _decided(step)["explanation"]
+        message, _new = notifications.explain_not_ours(
+            session, complaint, explanation, organization(), settings()
+        )
+        return [message.id]
+
+
+@task(name="deliver-mail", **TASK_DEFAULTS)  # type: ignore[call-overload]
+async def deliver_mail(message_ids: list[uuid.UUID]) -> int:
+    """Try to deliver queued messages now; what fails waits in the outbox for the sender."""
+    report = await outbox.deliver(get_session_factory(), settings(), message_ids)
+    logger = get_run_logger()
+    logger.info("mail: %d sent, %d to retry, %d failed", *map(len, report.as_tuple()))
+    return len(report.sent)
+
+
+def _decided(step: Step) -> dict[str, str]:
+    if step.status is not StepStatus.DECIDED or step.decision is None:
+        raise RuntimeError(f"step {step.key} has no decision")
+    return {k: str(v) for k, v in step.decision.items()}

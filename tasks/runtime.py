@@ -1,0 +1,41 @@
+"""What every task needs: settings, the organization and database sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prefect.cache_policies import INPUTS, RUN_ID
+from sqlalchemy.orm import Session
+
+from complaints.db import get_session_factory
+from complaints.organization import Organization, load_organization
+from complaints.settings import Settings, get_settings
+
+# Finished tasks are skipped when a resumed flow runs again from the top. The cache key is
+# the task's inputs and the run id, not its source code, so deploying new code does not
+# repeat the finished steps of complaints that are waiting. Every task is also idempotent
+# in the database (unique step keys, outbox dedup keys), so a cache miss repeats nothing.
+TASK_DEFAULTS = {
+    "persist_result": True,
+    "cache_policy": INPUTS + RUN_ID,
+    "retries": 3,
+    "retry_delay_seconds": [1, 5, 20],
+}
+
+
+def settings() -> Settings:
+    """Return the settings of this process."""
+    return get_settings()
+
+
+def organization() -> Organization:
+    """Return the organization file's contents."""
+    return load_organization(get_settings().organization_file)
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a block in one database transaction."""
+    with get_session_factory().begin() as session:
+        yield session

@@ -1,0 +1,126 @@
+"""The only place the web app talks to Prefect: start runs, resume them, deliver mail.
+
+A background loop makes the database and Prefect agree. Intake and decisions are
+committed first; the loop then starts each pending complaint's run and resumes each
+run whose step was decided, retrying while Prefect is slow or down. Starting is
+idempotent (one idempotency key per complaint) and a run is resumed only while it is
+suspended at the decided step's key, so retries and several web processes never start
+a run twice or resume one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from contextlib import suppress
+from typing import Any
+
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.responses import SetStateStatus
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints import outbox, repository, service
+from complaints.enums import DecisionChannel
+from complaints.settings import Settings
+
+logger = logging.getLogger("complaints.orchestration")
+
+
+class Orchestrator:
+    """Keeps Prefect in step with the database, in a background loop."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._deployment_id: uuid.UUID | None = None
+
+    def wake(self) -> None:
+        """Ask the loop to run now (callable from any thread)."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Reconcile until ``stop`` is set."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        async with get_client() as client:
+            while not stop.is_set():
+                try:
+                    await self.reconcile_once(client)
+                except Exception as exc:  # keep going: the next round retries
+                    logger.warning("reconcile round failed: %s", type(exc).__name__)
+                self._wake.clear()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), timeout=self.settings.reconcile_interval_seconds
+                    )
+
+    async def reconcile_once(self, client: PrefectClient) -> None:
+        """Start pending runs, resume decided steps and deliver due mail."""
+        await self.start_pending_runs(client)
+        await self.resume_decided_steps(client)
+        await outbox.deliver(self.sessions, self.settings)
+
+    async def start_pending_runs(self, client: PrefectClient) -> None:
+        """Create the Prefect run of every complaint that has none yet."""
+        with self.sessions() as session:
+            pending = [(c.id, c.reference) for c in repository.complaints_awaiting_run(session)]
+        for complaint_id, reference in pending:
+            try:
+                flow_run_id = await self._create_run(client, complaint_id, reference)
+            except Exception as exc:
+                with self.sessions.begin() as session:
+                    service.note_run_start_failure(session, complaint_id, type(exc).__name__)
+                raise
+            with self.sessions.begin() as session:
+                service.mark_run_started(session, complaint_id, flow_run_id)
+
+    async def _create_run(
+        self, client: PrefectClient, complaint_id: uuid.UUID, reference: str
+    ) -> uuid.UUID:
+        if self._deployment_id is None:
+            deployment = await client.read_deployment_by_name(self.settings.lifecycle_deployment)
+            self._deployment_id = deployment.id
+        flow_run = await client.create_flow_run_from_deployment(
+            self._deployment_id,
+            # Ids and references only: no personal data ever reaches Prefect.
+            parameters={"complaint_id": str(complaint_id)},
+            name=reference,
+            idempotency_key=f"complaint-{complaint_id}",
+            tags=["complaint"],
+        )
+        return flow_run.id
+
+    async def resume_decided_steps(self, client: PrefectClient) -> None:
+        """Resume every run that waits at a step decided through the web."""
+        with self.sessions() as session:
+            waiting = [
+                (s.id, s.complaint.flow_run_id, s.key, dict(s.decision or {}))
+                for s in repository.decided_steps_not_applied(session)
+                if s.complaint.flow_run_id is not None
+            ]
+        for step_id, flow_run_id, key, decision in waiting:
+            assert flow_run_id is not None
+            outcome = await self._resume(client, flow_run_id, key, decision)
+            if outcome is not None:
+                with self.sessions.begin() as session:
+                    service.note_resume_attempt(session, step_id, outcome)
+
+    async def _resume(
+        self, client: PrefectClient, flow_run_id: uuid.UUID, key: str, decision: dict[str, Any]
+    ) -> str | None:
+        flow_run = await client.read_flow_run(flow_run_id)
+        state = flow_run.state
+        # Not suspended at this step (yet, or any more): the run is still on its way to
+        # the suspend, or already resumed and about to record the decision.
+        if state is None or not state.is_paused() or state.state_details.pause_key != key:
+            return None
+        run_input = {**decision, "decided_via": DecisionChannel.EMAIL_LINK.value}
+        result = await client.resume_flow_run(flow_run_id, run_input=run_input)
+        if result.status == SetStateStatus.ACCEPT:
+            return "resumed"
+        reason = getattr(result.details, "reason", "") or result.status.value
+        return f"{result.status.value}: {reason}"[:500]

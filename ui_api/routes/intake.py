@@ -1,0 +1,56 @@
+"""The complaints API: file a complaint, read its progress."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, HTTPException, status
+
+from complaints import notifications, service
+from complaints.schemas import ComplaintCreated, ComplaintIn, ComplaintOut, StepOut
+from ui_api.deps import DbDep, OrchestratorDep, OrganizationDep, SettingsDep
+
+router = APIRouter(prefix="/api/complaints", tags=["complaints"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
+def file_complaint(
+    data: ComplaintIn,
+    db: DbDep,
+    org: OrganizationDep,
+    settings: SettingsDep,
+    orchestrator: OrchestratorDep,
+) -> ComplaintCreated:
+    """Record a complaint; its flow run starts as soon as Prefect accepts it."""
+    complaint = service.file_complaint(db, data, org)
+    created = ComplaintCreated(
+        id=complaint.id,
+        reference=complaint.reference,
+        status_url=notifications.status_url(settings, complaint),
+    )
+    db.commit()  # recorded before anything else happens
+    orchestrator.wake()
+    return created
+
+
+@router.get("/{complaint_id}", response_model=ComplaintOut)
+def read_complaint(complaint_id: uuid.UUID, db: DbDep, settings: SettingsDep) -> ComplaintOut:
+    """Return a complaint's stage, run and steps (no personal data)."""
+    try:
+        complaint = service.require_complaint(db, complaint_id)
+    except service.ComplaintNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such complaint") from None
+    return ComplaintOut(
+        id=complaint.id,
+        reference=complaint.reference,
+        stage=complaint.stage,
+        grade=complaint.grade,
+        resolution=complaint.resolution,
+        received_at=complaint.received_at,
+        closed_at=complaint.closed_at,
+        department=complaint.department,
+        run_status=complaint.run_status,
+        flow_run_id=complaint.flow_run_id,
+        status_url=notifications.status_url(settings, complaint),
+        steps=[StepOut.model_validate(s, from_attributes=True) for s in complaint.steps],
+    )

@@ -1,0 +1,43 @@
+"""The complainant's login-free status page (ISO 10002 7.3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from complaints import repository
+from complaints.enums import Locale, OutboxStatus, StepStatus
+from complaints.tokens import verify_status
+from ui_api.deps import DbDep, OrganizationDep, SettingsDep
+from ui_api.pages import locale_from_request, render_page
+
+router = APIRouter(tags=["status"], include_in_schema=False)
+
+
+@router.get("/status/{signed}", response_class=HTMLResponse)
+def show_status(
+    signed: str, request: Request, db: DbDep, org: OrganizationDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Show a complaint's stage, next committed date and what the complainant was told."""
+    complaint_id = verify_status(signed, settings.secret_key.get_secret_value())
+    complaint = repository.get_complaint(db, complaint_id) if complaint_id else None
+    if complaint is None:
+        return render_page(
+            "link_invalid", locale=locale_from_request(request), org=org, status_code=404
+        )
+    open_steps = [s for s in complaint.steps if s.status is StepStatus.OPEN and s.due_at]
+    told = [
+        m
+        for m in repository.outbox_messages(db, complaint_id=complaint.id)
+        if m.recipient == complaint.complainant_email and m.status is OutboxStatus.SENT
+    ]
+    chosen = request.query_params.get("lang")
+    locale = Locale(chosen) if chosen in {loc.value for loc in Locale} else complaint.locale
+    return render_page(
+        "status",
+        locale=locale,
+        org=org,
+        complaint=complaint,
+        next_due=min((s.due_at for s in open_steps if s.due_at), default=None),
+        told=told,
+    )
