@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -60,6 +61,13 @@ def wait_for(url: str, seconds: float, process: subprocess.Popen[bytes] | None =
     raise TimeoutError(f"{url} did not answer within {seconds:.0f} s")
 
 
+def ensure_free(host: str, port: int, what: str) -> None:
+    """Refuse to start when a port is taken (an earlier run still up, or another program)."""
+    with socket.socket() as probe:
+        if probe.connect_ex((host, port)) == 0:
+            raise SystemExit(f"Port {port} ({what}) is already in use: is the system running?")
+
+
 def run(args: list[str], env: dict[str, str]) -> None:
     """Run a setup command, failing loudly."""
     subprocess.run(args, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -85,11 +93,18 @@ def main() -> int:
     if not settings.organization_file.exists():
         shutil.copy(ROOT / "samples" / "organization.toml", settings.organization_file)
         print(f"Seeded the sample organization: {settings.organization_file}")
+    ensure_free("127.0.0.1", settings.prefect_port, "Prefect server")
+    ensure_free(settings.http_host, settings.http_port, "web app")
+    if settings.dev_mailbox_enabled:
+        ensure_free(*settings.smtp_server, "development mailbox")
     upgrade()
     env = prefect_env(settings.prefect_port, var / "prefect")
     api = env["PREFECT_API_URL"]
     children: list[subprocess.Popen[bytes]] = []
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both stop everything (even when started from a script that
+    # ignores SIGINT for its background jobs).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server = subprocess.Popen([str(BIN / "prefect"), "server", "start"], env=env, cwd=ROOT)
         children.append(server)
@@ -131,6 +146,10 @@ def main() -> int:
         return 0
     finally:
         stop(children)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def print_banner(prefect_port: int, base: str, mailbox: bool) -> None:
