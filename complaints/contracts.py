@@ -7,7 +7,7 @@ web app posts the same fields when a handler decides through an email link.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from complaints.enums import DecisionChannel, Grade, StepKind
 
@@ -27,14 +27,18 @@ class AssessmentDecision(StepInput):
     grade: Grade = Field(description="grumble, complaint or major complaint")
     comment: str = Field("", max_length=4000, description="Internal note")
     explanation: str = Field(
-        "", max_length=8000, description="What the complainant is told when it is not ours"
+        "",
+        max_length=8000,
+        validate_default=True,
+        description="What the complainant is told when it is not ours",
     )
 
-    @model_validator(mode="after")
-    def _not_ours_needs_explanation(self) -> AssessmentDecision:
-        if not self.ours and not self.explanation:
+    @field_validator("explanation")
+    @classmethod
+    def _not_ours_needs_explanation(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("ours") is False and not value:
             raise ValueError("explain to the complainant why the problem is not ours")
-        return self
+        return value
 
 
 class ContainmentReport(StepInput):

@@ -1,0 +1,93 @@
+"""Starts the real things once per test session: databases, Prefect server, SMTP, the stack.
+
+PostgreSQL tests run when COMPLAINTS_TEST_POSTGRES_URL names a server (an admin URL; a
+fresh database is created and dropped). `make test` and `.ci/run` set it; when it is set
+and the server is unreachable the tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints.db import make_engine
+from complaints.dev_mailbox import DevMailbox
+from complaints.migrate import upgrade
+from tests.support.processes import free_port
+from tests.support.stack import PrefectServer, Stack
+
+POSTGRES_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database of each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'complaints.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.skip("COMPLAINTS_TEST_POSTGRES_URL is not set")
+    name = f"complaints_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    make_engine(url).dispose()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sessions(database_url: str) -> sessionmaker[Session]:
+    """Sessions on the test database, for looking at what the system stored."""
+    return sessionmaker(make_engine(database_url), expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def mailbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevMailbox]:
+    """A real SMTP server (aiosmtpd) keeping every message."""
+    box = DevMailbox(tmp_path_factory.mktemp("mail") / "maildir", port=free_port())
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """A real Prefect server with the deployments of prefect.yaml."""
+    server = PrefectServer(home=tmp_path_factory.mktemp("prefect"), port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    prefect_server: PrefectServer,
+    mailbox: DevMailbox,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """A worker and the web app on the database under test."""
+    system = Stack(
+        prefect=prefect_server,
+        mailbox=mailbox,
+        database_url=database_url,
+        workdir=Path(tmp_path_factory.mktemp("stack")),
+    )
+    system.start()
+    yield system
+    system.stop()

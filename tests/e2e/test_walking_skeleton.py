@@ -1,0 +1,251 @@
+"""A complaint runs as a deployed Prefect flow that waits, suspended, for a handler's decision.
+
+Acts as people do: file the complaint over HTTP, read the emails the SMTP server got,
+follow the link, post the form, and watch the flow run move on in the Prefect API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints.models import Complaint, Event, Step
+from tests.support.links import form_guard, step_link
+from tests.support.people import complaint_payload
+from tests.support.processes import children_of
+from tests.support.stack import PrefectServer, Stack, eventually
+
+pytestmark = pytest.mark.e2e
+HANDLER = "li.wei@acme.example"  # owns kettles in samples/organization.toml
+
+
+def _suspended_at(server: PrefectServer, run_id: str, key: str) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        state = server.flow_run(run_id)["state"]
+        at_key = state["state_details"].get("pause_key") == key
+        return state if state["name"] == "Suspended" and at_key else None
+
+    return dict(eventually(check, seconds=90, what=f"run suspended at {key}"))
+
+
+def _file_and_wait_for_assessment(stack: Stack, server: PrefectServer) -> dict[str, Any]:
+    payload = complaint_payload()
+    created = stack.file_complaint(payload)
+    reference = created["reference"]
+    run_id = eventually(lambda: stack.complaint(created["id"])["flow_run_id"], what="run id")
+    state = _suspended_at(server, run_id, "assessment-1")
+    handler_mail = eventually(lambda: stack.mail_to(HANDLER, reference), what="handler email")
+    return {
+        "payload": payload,
+        "created": created,
+        "run_id": run_id,
+        "state": state,
+        "link": step_link(handler_mail[0]),
+    }
+
+
+def _snapshot(sessions: sessionmaker[Session], complaint_id: str) -> tuple[Any, ...]:
+    with sessions() as session:
+        complaint = session.scalars(
+            select(Complaint).where(Complaint.id == _uuid(complaint_id))
+        ).one()
+        steps = session.scalars(select(Step).where(Step.complaint_id == complaint.id)).all()
+        events = session.scalar(
+            select(func.count()).select_from(Event).where(Event.complaint_id == complaint.id)
+        )
+        return (complaint.stage, complaint.grade, [(s.key, s.status) for s in steps], events)
+
+
+def _uuid(value: str) -> Any:
+    import uuid
+
+    return uuid.UUID(value)
+
+
+def test_ours_path_suspends_resumes_and_repeats_nothing(
+    stack: Stack, prefect_server: PrefectServer, sessions: sessionmaker[Session]
+) -> None:
+    case = _file_and_wait_for_assessment(stack, prefect_server)
+    created, run_id, payload = case["created"], case["run_id"], case["payload"]
+    reference = created["reference"]
+    assert re.fullmatch(r"C-\d{4}-\d{6}", reference)
+
+    # The run is the deployment's, named after the reference, with the complaint id only.
+    run = prefect_server.flow_run(run_id)
+    assert run["name"] == reference
+    assert run["parameters"] == {"complaint_id": created["id"]}
+    assert run["deployment_id"] is not None
+    # Suspended with no timeout that could fail the complaint, and no process held.
+    assert case["state"]["type"] == "PAUSED"
+    assert case["state"]["state_details"]["pause_timeout"] is None
+    assert eventually(lambda: not children_of(stack.worker.pid) or None, what="no child") is True
+
+    # The complainant was acknowledged, in their language.
+    ack = stack.mail_to(payload["complainant"]["email"], reference)
+    assert len(ack) == 1 and "我们已收到您的投诉" in ack[0].subject
+
+    # GET shows the page and changes nothing (mail scanners fetch every link).
+    before = _snapshot(sessions, created["id"])
+    page = httpx.get(case["link"], timeout=10)
+    assert page.status_code == 200 and reference in page.text
+    assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
+    assert _snapshot(sessions, created["id"]) == before
+
+    # An incomplete form is refused with messages, and nothing is recorded.
+    guard = form_guard(page.text)
+    refused = httpx.post(
+        case["link"],
+        data={"guard": guard, "ours": "no", "valid": "yes", "grade": "complaint"},
+        timeout=10,
+    )
+    assert refused.status_code == 422 and 'class="error"' in refused.text
+    assert _snapshot(sessions, created["id"]) == before
+
+    decided = httpx.post(
+        case["link"],
+        data={
+            "guard": guard,
+            "ours": "yes",
+            "valid": "yes",
+            "grade": "major_complaint",
+            "comment": "Seal failure confirmed",
+        },
+        timeout=10,
+    )
+    assert decided.status_code == 200
+
+    # The flow resumes, re-runs from the top, and reaches the containment step.
+    _suspended_at(prefect_server, run_id, "containment-1")
+    with sessions() as session:
+        step = session.scalars(
+            select(Step).where(
+                Step.key == "assessment-1", Step.complaint_id == _uuid(created["id"])
+            )
+        ).one()
+        assert step.decided_by == "li-wei"
+        assert step.decision_channel == "email_link"
+        assert step.decision == {
+            "ours": True,
+            "valid": True,
+            "grade": "major_complaint",
+            "comment": "Seal failure confirmed",
+            "explanation": "",
+        }
+        assert step.applied_at is not None
+    progress = stack.complaint(created["id"])
+    assert progress["stage"] == "containment" and progress["grade"] == "major_complaint"
+
+    # Exactly once: one acknowledgement, one assessment request, one containment request.
+    eventually(lambda: len(stack.mail_to(HANDLER, reference)) == 2, what="containment email")
+    handler_subjects = sorted(m.subject for m in stack.mail_to(HANDLER, reference))
+    assert handler_subjects == sorted(
+        [f"待评估：投诉 {reference}", f"须在48小时内采取临时措施：投诉 {reference}"]
+    )
+    assert len(stack.mail_to(payload["complainant"]["email"], reference)) == 1
+
+    # Re-posting, a tampered link and an unknown link: a clear 4xx page, nothing changes.
+    after = _snapshot(sessions, created["id"])
+    again = httpx.post(
+        case["link"],
+        data={"guard": guard, "ours": "no", "valid": "no", "grade": "grumble", "explanation": "x"},
+        timeout=10,
+    )
+    assert again.status_code == 409 and "Li Wei" in again.text
+    tampered = case["link"][:-2] + ("AA" if not case["link"].endswith("AA") else "BB")
+    assert httpx.get(tampered, timeout=10).status_code == 404
+    assert httpx.post(tampered, data={"guard": guard, "ours": "yes"}, timeout=10).status_code == 404
+    assert httpx.get(f"{stack.base_url}/s/unknown-token", timeout=10).status_code == 404
+    assert _snapshot(sessions, created["id"]) == after
+
+
+def test_not_ours_path_explains_and_completes(stack: Stack, prefect_server: PrefectServer) -> None:
+    case = _file_and_wait_for_assessment(stack, prefect_server)
+    created, run_id, payload = case["created"], case["run_id"], case["payload"]
+    reference = created["reference"]
+    page = httpx.get(case["link"], timeout=10)
+    decided = httpx.post(
+        case["link"],
+        data={
+            "guard": form_guard(page.text),
+            "ours": "no",
+            "valid": "no",
+            "grade": "grumble",
+            "explanation": "水渍来自另一台设备。The water came from another appliance.",
+        },
+        timeout=10,
+    )
+    assert decided.status_code == 200
+
+    final = eventually(
+        lambda: (s := prefect_server.flow_run(run_id)["state"])["type"] == "COMPLETED" and s,
+        seconds=90,
+        what="run completed",
+    )
+    assert final["name"] == "Completed"
+    progress = stack.complaint(created["id"])
+    assert progress["stage"] == "closed" and progress["resolution"] == "not_ours"
+
+    complainant = payload["complainant"]["email"]
+    told = eventually(
+        lambda: (
+            len(stack.mail_to(complainant, reference)) == 2
+            and stack.mail_to(complainant, reference)
+        ),
+        what="explanation email",
+    )
+    explanation = [m for m in told if "处理结果" in m.subject]
+    assert len(explanation) == 1
+    assert "The water came from another appliance." in explanation[0].part("plain")
+    assert len(stack.mail_to(HANDLER, reference)) == 1  # the assessment request only
+
+    # Personal data never reached Prefect: parameters, name, logs, artifacts, events, input.
+    secrets = [payload["complainant"]["name"], complainant, payload["complainant"]["phone"]]
+    exposed = _everything_prefect_holds(prefect_server, run_id)
+    assert reference in exposed  # the scan does see the run's data
+    assert [s for s in secrets if s in exposed] == []
+
+
+def _everything_prefect_holds(server: PrefectServer, run_id: str) -> str:
+    # Logs and events reach the API in batches, after the run: wait for the last ones.
+    logs = eventually(
+        lambda: (
+            (
+                found := server.post(
+                    "/logs/filter",
+                    {
+                        "logs": {"flow_run_id": {"any_": [run_id]}},
+                        "limit": 200,
+                    },
+                )
+            )
+            and any("Closed: not our problem" in log["message"] for log in found)
+            and found
+        ),
+        what="the run's last log line",
+    )
+    events = eventually(
+        lambda: server.post(
+            "/events/filter",
+            {
+                "filter": {"any_resource": {"id": [f"prefect.flow-run.{run_id}"]}},
+                "limit": 50,
+            },
+        )["events"],
+        what="the run's events",
+    )
+    parts: list[Any] = [server.flow_run(run_id), logs, events]
+    parts.append(
+        server.post("/task_runs/filter", {"flow_runs": {"id": {"any_": [run_id]}}, "limit": 200})
+    )
+    parts.append(
+        server.post(
+            "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
+        )
+    )
+    parts.append(server.post(f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 100}))
+    return repr(parts)

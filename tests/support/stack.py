@@ -1,0 +1,184 @@
+"""The whole system for end-to-end tests: Prefect server, worker, web app, SMTP server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from complaints.dev_mailbox import DevMailbox, StoredMessage
+from tests.support.processes import BIN, ROOT, free_port, start, stop, wait_http
+
+POOL = "complaints"
+
+
+def prefect_env(home: Path, api_port: int) -> dict[str, str]:
+    """Return an environment that points Prefect at the test server only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "COMPLAINTS_"))}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=f"http://127.0.0.1:{api_port}/api",
+        PREFECT_SERVER_API_HOST="127.0.0.1",
+        PREFECT_SERVER_API_PORT=str(api_port),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_WORKER_PREFETCH_SECONDS="5",
+        COMPLAINTS_PROJECT_DIR=str(ROOT),
+    )
+    return env
+
+
+@dataclass
+class PrefectServer:
+    home: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self) -> None:
+        """Start the server and deploy prefect.yaml to it."""
+        env = prefect_env(self.home, self.port)
+        self.process = start(
+            [str(BIN / "prefect"), "server", "start"], env, self.home / "server.log"
+        )
+        wait_http(f"{self.api_url}/health", self.process)
+        subprocess.run(
+            [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        subprocess.run(
+            [str(BIN / "prefect"), "--no-prompt", "deploy", "--all"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+    def get(self, path: str) -> Any:
+        response = httpx.get(f"{self.api_url}{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        response = httpx.post(f"{self.api_url}{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def flow_run(self, flow_run_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/flow_runs/{flow_run_id}"))
+
+
+@dataclass
+class Stack:
+    """A worker and a web app on one database, with the shared server and SMTP server."""
+
+    prefect: PrefectServer
+    mailbox: DevMailbox
+    database_url: str
+    workdir: Path
+    organization_file: Path = ROOT / "samples" / "organization.toml"
+    web_port: int = field(default_factory=free_port)
+    worker: subprocess.Popen[bytes] | None = None
+    web: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        env = prefect_env(self.prefect.home, self.prefect.port)
+        env.update(
+            COMPLAINTS_DATABASE_URL=self.database_url,
+            COMPLAINTS_SMTP_HOST=self.mailbox.host,
+            COMPLAINTS_SMTP_PORT=str(self.mailbox.port),
+            COMPLAINTS_PUBLIC_URL=self.base_url,
+            COMPLAINTS_HTTP_PORT=str(self.web_port),
+            COMPLAINTS_ORGANIZATION_FILE=str(self.organization_file),
+            COMPLAINTS_UPLOAD_DIR=str(self.workdir / "uploads"),
+            COMPLAINTS_SECRET_KEY="test-secret-" + uuid.uuid4().hex,
+        )
+        env.update(overrides)
+        return env
+
+    def start(self) -> None:
+        # References restart in every database: mail from another stack must not match.
+        self.mailbox.store.clear()
+        self._env = self.env()
+        self.start_worker()
+        self.start_web()
+
+    def start_worker(self) -> None:
+        self.worker = start(
+            [str(BIN / "prefect"), "worker", "start", "--pool", POOL],
+            self._env,
+            self.workdir / "worker.log",
+        )
+
+    def start_web(self, **overrides: str) -> None:
+        env = {**self._env, **overrides}
+        self.web = start(
+            [
+                str(BIN / "uvicorn"),
+                "ui_api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.web_port),
+            ],
+            env,
+            self.workdir / "web.log",
+        )
+        wait_http(f"{self.base_url}/api/health", self.web)
+
+    def stop(self) -> None:
+        for process in (self.web, self.worker):
+            if process is not None:
+                stop(process)
+
+    # -- acting as people do ------------------------------------------------------------
+
+    def file_complaint(self, payload: dict[str, Any]) -> dict[str, Any]:
+        response = httpx.post(f"{self.base_url}/api/complaints", json=payload, timeout=10)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def complaint(self, complaint_id: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.base_url}/api/complaints/{complaint_id}", timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def mail_to(self, address: str, reference: str) -> list[StoredMessage]:
+        return [
+            m
+            for m in self.mailbox.store.messages()
+            if address in m.to and reference in m.subject + m.part("plain")
+        ]
+
+
+def eventually(check: Callable[[], Any], *, seconds: float = 60, what: str = "") -> Any:
+    """Poll ``check`` until it returns something truthy; return that."""
+    deadline = time.monotonic() + seconds
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what or check}: {last!r}")
