@@ -4,6 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+# The PostgreSQL server the tests use (this kind of machine runs one locally). Set it empty
+# to skip the PostgreSQL tests on a machine without one.
+COMPLAINTS_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export COMPLAINTS_TEST_POSTGRES_URL
+
 .PHONY: install run demo test lint fmt bench clean
 
 $(STAMP): pyproject.toml

@@ -179,6 +179,9 @@ async def _send(mime: EmailMessage, settings: Settings) -> tuple[str | None, boo
             start_tls=settings.smtp_starttls,
             timeout=settings.smtp_timeout_seconds,
         )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [refused.code for refused in exc.recipients]
+        return f"SMTP {max(codes, default=0)} (recipient refused)", min(codes, default=0) >= 500
     except aiosmtplib.SMTPResponseException as exc:
         # The error text can quote the address: keep only the code and the class.
         return f"SMTP {exc.code} ({type(exc).__name__})", exc.code >= 500

@@ -147,6 +147,12 @@ class Stack:
         )
         wait_http(f"{self.base_url}/api/health", self.web)
 
+    def restart_web(self, **overrides: str) -> None:
+        """Stop the web app and start it again, with environment overrides."""
+        if self.web is not None:
+            stop(self.web)
+        self.start_web(**overrides)
+
     def stop(self) -> None:
         for process in (self.web, self.worker):
             if process is not None:

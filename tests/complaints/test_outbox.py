@@ -1,0 +1,123 @@
+"""The outbox against a real SMTP server: one copy per dedup key, nothing lost while it is down."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints import outbox
+from complaints.dev_mailbox import DevMailbox
+from complaints.emails import RenderedEmail
+from complaints.enums import OutboxStatus
+from complaints.models import OutboxMessage, utcnow
+from complaints.settings import Settings
+from tests.support.processes import free_port
+
+
+def _queue(
+    sessions: sessionmaker[Session], key: str, recipient: str = "a@example.com"
+) -> uuid.UUID:
+    with sessions.begin() as session:
+        message, _new = outbox.enqueue(
+            session,
+            dedup_key=key,
+            complaint_id=None,
+            kind="acknowledgement",
+            recipient=recipient,
+            recipient_name="王芳\r\nBcc: evil@example.com",
+            email=RenderedEmail(
+                subject="Hello\r\nBcc: evil@example.com", text="t", html="<p>h</p>"
+            ),
+        )
+        return message.id
+
+
+def _settings(port: int) -> Settings:
+    return Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=3)
+
+
+def _status(sessions: sessionmaker[Session], message_id: uuid.UUID) -> OutboxMessage:
+    with sessions() as session:
+        return session.get_one(OutboxMessage, message_id)
+
+
+def test_same_dedup_key_queues_one_message(sessions: sessionmaker[Session]) -> None:
+    key = f"test:{uuid.uuid4()}"
+    first = _queue(sessions, key)
+    assert _queue(sessions, key) == first
+
+
+def test_mail_waits_while_smtp_is_down_and_goes_out_once(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    port = free_port()
+    message_id = _queue(sessions, f"test:{uuid.uuid4()}")
+    down = asyncio.run(outbox.deliver(sessions, _settings(port), [message_id]))
+    assert down.retrying == [message_id]
+    row = _status(sessions, message_id)
+    assert row.status is OutboxStatus.PENDING and row.attempts == 1 and row.last_error
+    assert row.next_attempt_at > utcnow()
+
+    box = DevMailbox(tmp_path / "box", port=port)
+    box.start()
+    try:
+        later = utcnow() + timedelta(hours=2)
+        up = asyncio.run(outbox.deliver(sessions, _settings(port), [message_id], now=later))
+        again = asyncio.run(outbox.deliver(sessions, _settings(port), [message_id], now=later))
+    finally:
+        box.stop()
+    assert up.sent == [message_id] and again.sent == []
+    received = box.store.messages()
+    assert len(received) == 1
+    # Header injection attempts stay inside the header values.
+    assert received[0].message["Bcc"] is None
+    assert received[0].part("html") and received[0].part("plain")
+    assert _status(sessions, message_id).status is OutboxStatus.SENT
+
+
+class _Refuse:
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        return "550 5.1.1 mailbox unavailable"
+
+
+def test_permanent_refusal_is_marked_failed_for_operators(sessions: sessionmaker[Session]) -> None:
+    port = free_port()
+    controller = Controller(_Refuse(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        message_id = _queue(sessions, f"test:{uuid.uuid4()}", recipient="gone@example.com")
+        report = asyncio.run(outbox.deliver(sessions, _settings(port), [message_id]))
+    finally:
+        controller.stop()
+    assert report.failed == [message_id]
+    row = _status(sessions, message_id)
+    assert row.status is OutboxStatus.FAILED
+    assert row.last_error and "550" in row.last_error and "gone@example.com" not in row.last_error
+
+
+@pytest.mark.parametrize("senders", [4])
+def test_racing_senders_send_each_message_once(
+    sessions: sessionmaker[Session], tmp_path: Path, senders: int
+) -> None:
+    port = free_port()
+    ids = [_queue(sessions, f"race:{uuid.uuid4()}") for _ in range(10)]
+    box = DevMailbox(tmp_path / "race", port=port)
+    box.start()
+
+    async def race() -> None:
+        await asyncio.gather(
+            *(outbox.deliver(sessions, _settings(port), ids) for _ in range(senders))
+        )
+
+    try:
+        asyncio.run(race())
+    finally:
+        box.stop()
+    assert len(box.store.messages()) == 10
+    assert {_status(sessions, i).status for i in ids} == {OutboxStatus.SENT}

@@ -1,0 +1,121 @@
+"""Intake records, references, the audit chain and link tokens, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints import service, steps
+from complaints.audit import first_broken_link, record_event
+from complaints.contracts import AssessmentDecision
+from complaints.enums import DecisionChannel, Grade, StepKind
+from complaints.models import Base, Event
+from complaints.organization import load_organization
+from complaints.schemas import ComplaintIn
+from complaints.settings import PROJECT_DIR
+from complaints.tokens import form_guard, guard_matches, sign_status, verify_status
+from tests.support.people import complaint_payload
+
+ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
+SECRET = "test-secret"
+
+
+def _file(sessions: sessionmaker[Session]) -> uuid.UUID:
+    with sessions.begin() as session:
+        return service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG).id
+
+
+def test_migrations_match_the_models(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        context = MigrationContext.configure(session.connection())
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_references_are_unique_under_concurrent_intake(sessions: sessionmaker[Session]) -> None:
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = list(pool.map(lambda _: _file(sessions), range(30)))
+    with sessions() as session:
+        references = [service.require_complaint(session, i).reference for i in ids]
+    assert len(set(references)) == 30
+    assert all(re.fullmatch(r"C-\d{4}-\d{6}", r) for r in references)
+
+
+def test_audit_chain_verifies_and_reports_the_first_broken_link(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _file(sessions)
+    with sessions.begin() as session:
+        for n in range(3):
+            record_event(session, complaint_id, "note.added", actor="tester", data={"n": n})
+    with sessions() as session:
+        assert first_broken_link(session, complaint_id) is None
+    with sessions.begin() as session:
+        session.execute(
+            update(Event)
+            .where(Event.complaint_id == complaint_id, Event.seq == 3)
+            .values(data={"n": 99})
+        )
+    with sessions() as session:
+        assert first_broken_link(session, complaint_id) == 3
+
+
+def test_a_step_is_decided_once_and_its_links_then_stop_acting(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _file(sessions)
+    with sessions.begin() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        opened = steps.open_step(
+            session,
+            complaint,
+            kind=StepKind.ASSESSMENT,
+            key="assessment-1",
+            assignee=complaint.handler,
+            secret=SECRET,
+            link_grace=timedelta(hours=1),
+        )
+        reopened = steps.open_step(
+            session,
+            complaint,
+            kind=StepKind.ASSESSMENT,
+            key="assessment-1",
+            assignee=complaint.handler,
+            secret=SECRET,
+            link_grace=timedelta(hours=1),
+        )
+    assert opened.token is not None and reopened.token is None
+    token = opened.token
+    decision = AssessmentDecision(ours=True, valid=True, grade=Grade.COMPLAINT)
+    with sessions.begin() as session:
+        link = steps.resolve_link(session, token, SECRET)
+        assert link is not None
+        assert steps.record_decision(
+            session, link.step, decision, decided_by="li-wei", channel=DecisionChannel.EMAIL_LINK
+        )
+        assert not steps.record_decision(
+            session, link.step, decision, decided_by="x", channel=DecisionChannel.EMAIL_LINK
+        )
+    with sessions() as session:
+        assert steps.resolve_link(session, token + "x", SECRET) is None
+        assert steps.resolve_link(session, token, "other-secret") is None
+        link = steps.resolve_link(session, token, SECRET)
+        assert link is not None and link.step.decided_by == "li-wei"
+        assert link.step.complaint.grade is Grade.COMPLAINT
+
+
+def test_status_tokens_and_form_guards_cannot_be_forged() -> None:
+    complaint_id = uuid.uuid4()
+    signed = sign_status(complaint_id, SECRET)
+    assert verify_status(signed, SECRET) == complaint_id
+    assert verify_status(signed, "other") is None
+    assert verify_status(signed[:-1] + ("A" if signed[-1] != "A" else "B"), SECRET) is None
+    assert verify_status("!!", SECRET) is None
+    assert guard_matches("tok", SECRET, form_guard("tok", SECRET))
+    assert not guard_matches("tok2", SECRET, form_guard("tok", SECRET))
