@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "Complaints desk <complaints@localhost>"
-    public_url: str = "http://127.0.0.1:8000"
+    # Where people reach the web app (links in emails); defaults to http://HTTP_HOST:HTTP_PORT.
+    public_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     # Port of the project's own Prefect server that `make run` starts (UI and API).
@@ -36,7 +37,6 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     organization_file: Path = PROJECT_DIR / "var" / "organization.toml"
     mailbox_dir: Path = PROJECT_DIR / "var" / "mailbox"
-    upload_dir: Path = PROJECT_DIR / "var" / "uploads"
     # Name of the deployment each complaint runs as ("<flow name>/<deployment name>").
     lifecycle_deployment: str = "complaint-lifecycle/complaint-lifecycle"
     # How often the web app's background loop starts pending runs, resumes decided
@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = 1.0
     outbox_max_attempts: int = 12
     link_grace_hours: int = 72
+
+    @model_validator(mode="after")
+    def _public_url_defaults_to_the_web_app(self) -> Settings:
+        if not self.public_url:
+            self.public_url = f"http://{self.http_host}:{self.http_port}"
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> Settings:

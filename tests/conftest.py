@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -28,31 +29,44 @@ POSTGRES_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL", "")
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated database of each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'complaints.db'}"
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each database backend the system supports."""
+    if request.param == "postgresql" and not POSTGRES_URL:
+        pytest.skip("COMPLAINTS_TEST_POSTGRES_URL is not set")
+    return str(request.param)
+
+
+@contextmanager
+def migrated_database(backend: str, folder: Path) -> Iterator[str]:
+    """Create a fresh database of a backend, migrated to the newest schema."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'complaints.db'}"
         upgrade(url)
         yield url
         return
-    if not POSTGRES_URL:
-        pytest.skip("COMPLAINTS_TEST_POSTGRES_URL is not set")
     name = f"complaints_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    make_engine(url).dispose()
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        make_engine(url).dispose()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for domain tests (the stack has its own)."""
+    with migrated_database(backend, tmp_path_factory.mktemp(backend)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def sessions(database_url: str) -> sessionmaker[Session]:
-    """Sessions on the test database, for looking at what the system stored."""
+    """Sessions on the domain tests' database."""
     return sessionmaker(make_engine(database_url), expire_on_commit=False)
 
 
@@ -78,16 +92,21 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
 def stack(
     prefect_server: PrefectServer,
     mailbox: DevMailbox,
-    database_url: str,
+    backend: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    """A worker and the web app on the database under test."""
-    system = Stack(
-        prefect=prefect_server,
-        mailbox=mailbox,
-        database_url=database_url,
-        workdir=Path(tmp_path_factory.mktemp("stack")),
-    )
-    system.start()
-    yield system
-    system.stop()
+    """A worker and the web app on a database of their own."""
+    workdir = Path(tmp_path_factory.mktemp("stack"))
+    with migrated_database(backend, workdir) as url:
+        system = Stack(prefect=prefect_server, mailbox=mailbox, database_url=url, workdir=workdir)
+        system.start()
+        try:
+            yield system
+        finally:
+            system.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_sessions(stack: Stack) -> sessionmaker[Session]:
+    """Sessions on the stack's database, to look at what the system stored."""
+    return sessionmaker(make_engine(stack.database_url), expire_on_commit=False)

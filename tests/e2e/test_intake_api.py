@@ -18,8 +18,8 @@ from tests.support.stack import PrefectServer, Stack, eventually
 pytestmark = pytest.mark.e2e
 
 
-def _count(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session:
+def _count(stack_sessions: sessionmaker[Session]) -> int:
+    with stack_sessions() as session:
         return int(session.scalar(select(func.count()).select_from(Complaint)) or 0)
 
 
@@ -41,16 +41,16 @@ def _count(sessions: sessionmaker[Session]) -> int:
     ],
 )
 def test_invalid_intake_is_refused_field_by_field_and_stores_nothing(
-    stack: Stack, sessions: sessionmaker[Session], change: object, field: str
+    stack: Stack, stack_sessions: sessionmaker[Session], change: object, field: str
 ) -> None:
     payload = complaint_payload()
     change(payload)  # type: ignore[operator]
-    before = _count(sessions)
+    before = _count(stack_sessions)
     response = httpx.post(f"{stack.base_url}/api/complaints", json=payload, timeout=10)
     assert response.status_code == 422
     fields = [error["loc"][-1] for error in response.json()["detail"]]
     assert field in fields, response.json()
-    assert _count(sessions) == before
+    assert _count(stack_sessions) == before
 
 
 def test_malformed_and_oversized_bodies_are_refused(stack: Stack) -> None:
@@ -65,11 +65,11 @@ def test_malformed_and_oversized_bodies_are_refused(stack: Stack) -> None:
 
 
 def test_unicode_complaint_round_trips_and_schema_is_documented(
-    stack: Stack, sessions: sessionmaker[Session]
+    stack: Stack, stack_sessions: sessionmaker[Session]
 ) -> None:
     payload = complaint_payload(product="电饭煲 RC-5 🍚")
     created = stack.file_complaint(payload)
-    with sessions() as session:
+    with stack_sessions() as session:
         stored = session.get_one(Complaint, uuid.UUID(created["id"]))
         assert stored.product == "电饭煲 RC-5 🍚"
         assert stored.complainant_name == payload["complainant"]["name"]

@@ -49,8 +49,8 @@ def _file_and_wait_for_assessment(stack: Stack, server: PrefectServer) -> dict[s
     }
 
 
-def _snapshot(sessions: sessionmaker[Session], complaint_id: str) -> tuple[Any, ...]:
-    with sessions() as session:
+def _snapshot(stack_sessions: sessionmaker[Session], complaint_id: str) -> tuple[Any, ...]:
+    with stack_sessions() as session:
         complaint = session.scalars(
             select(Complaint).where(Complaint.id == _uuid(complaint_id))
         ).one()
@@ -68,7 +68,7 @@ def _uuid(value: str) -> Any:
 
 
 def test_ours_path_suspends_resumes_and_repeats_nothing(
-    stack: Stack, prefect_server: PrefectServer, sessions: sessionmaker[Session]
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
 ) -> None:
     case = _file_and_wait_for_assessment(stack, prefect_server)
     created, run_id, payload = case["created"], case["run_id"], case["payload"]
@@ -90,11 +90,11 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
     assert len(ack) == 1 and "我们已收到您的投诉" in ack[0].subject
 
     # GET shows the page and changes nothing (mail scanners fetch every link).
-    before = _snapshot(sessions, created["id"])
+    before = _snapshot(stack_sessions, created["id"])
     page = httpx.get(case["link"], timeout=10)
     assert page.status_code == 200 and reference in page.text
     assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
-    assert _snapshot(sessions, created["id"]) == before
+    assert _snapshot(stack_sessions, created["id"]) == before
 
     # An incomplete form is refused with messages, and nothing is recorded.
     guard = form_guard(page.text)
@@ -104,7 +104,7 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
         timeout=10,
     )
     assert refused.status_code == 422 and 'class="error"' in refused.text
-    assert _snapshot(sessions, created["id"]) == before
+    assert _snapshot(stack_sessions, created["id"]) == before
 
     decided = httpx.post(
         case["link"],
@@ -121,7 +121,7 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
 
     # The flow resumes, re-runs from the top, and reaches the containment step.
     _suspended_at(prefect_server, run_id, "containment-1")
-    with sessions() as session:
+    with stack_sessions() as session:
         step = session.scalars(
             select(Step).where(
                 Step.key == "assessment-1", Step.complaint_id == _uuid(created["id"])
@@ -149,7 +149,7 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
     assert len(stack.mail_to(payload["complainant"]["email"], reference)) == 1
 
     # Re-posting, a tampered link and an unknown link: a clear 4xx page, nothing changes.
-    after = _snapshot(sessions, created["id"])
+    after = _snapshot(stack_sessions, created["id"])
     again = httpx.post(
         case["link"],
         data={"guard": guard, "ours": "no", "valid": "no", "grade": "grumble", "explanation": "x"},
@@ -160,7 +160,7 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
     assert httpx.get(tampered, timeout=10).status_code == 404
     assert httpx.post(tampered, data={"guard": guard, "ours": "yes"}, timeout=10).status_code == 404
     assert httpx.get(f"{stack.base_url}/s/unknown-token", timeout=10).status_code == 404
-    assert _snapshot(sessions, created["id"]) == after
+    assert _snapshot(stack_sessions, created["id"]) == after
 
 
 def test_not_ours_path_explains_and_completes(stack: Stack, prefect_server: PrefectServer) -> None:
@@ -249,3 +249,26 @@ def _everything_prefect_holds(server: PrefectServer, run_id: str) -> str:
     )
     parts.append(server.post(f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 100}))
     return repr(parts)
+
+
+def test_operator_resume_in_the_prefect_ui_is_recorded_with_its_channel(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    case = _file_and_wait_for_assessment(stack, prefect_server)
+    run_id, complaint_id = case["run_id"], case["created"]["id"]
+    # What the Prefect UI's "Resume" form posts for the step's input schema.
+    result = prefect_server.post(
+        f"/flow_runs/{run_id}/resume",
+        {"run_input": {"ours": True, "valid": True, "grade": "grumble"}},
+    )
+    assert result["status"] == "ACCEPT"
+    _suspended_at(prefect_server, run_id, "containment-1")
+    with stack_sessions() as session:
+        step = session.scalars(
+            select(Step).where(Step.key == "assessment-1", Step.complaint_id == _uuid(complaint_id))
+        ).one()
+        assert (step.decided_by, step.decision_channel) == ("operator", "prefect_ui")
+        assert step.decision is not None and step.decision["grade"] == "grumble"
+    # The handler's link now says who decided, and acts no more.
+    page = httpx.get(case["link"], timeout=10)
+    assert page.status_code == 409 and "operator" in page.text

@@ -111,7 +111,6 @@ class Stack:
             COMPLAINTS_PUBLIC_URL=self.base_url,
             COMPLAINTS_HTTP_PORT=str(self.web_port),
             COMPLAINTS_ORGANIZATION_FILE=str(self.organization_file),
-            COMPLAINTS_UPLOAD_DIR=str(self.workdir / "uploads"),
             COMPLAINTS_SECRET_KEY="test-secret-" + uuid.uuid4().hex,
         )
         env.update(overrides)
