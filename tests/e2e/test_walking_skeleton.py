@@ -30,7 +30,7 @@ def _suspended_at(server: PrefectServer, run_id: str, key: str) -> dict[str, Any
         at_key = state["state_details"].get("pause_key") == key
         return state if state["name"] == "Suspended" and at_key else None
 
-    return dict(eventually(check, seconds=90, what=f"run suspended at {key}"))
+    return dict(eventually(check, seconds=150, what=f"run suspended at {key}"))
 
 
 def _file_and_wait_for_assessment(stack: Stack, server: PrefectServer) -> dict[str, Any]:
