@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -25,10 +26,11 @@ def render_page(
     locale: Locale,
     org: Organization,
     status_code: int = 200,
+    zone: ZoneInfo | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """Render ``ui/<template>.html.j2`` for a reader of ``locale``."""
-    zone = org.zone_of()
+    """Render ``ui/<template>.html.j2`` for a reader of ``locale`` (times in ``zone``)."""
+    zone = zone or org.zone_of()
     values = {
         "_": translator(locale),
         "lang": locale.value,

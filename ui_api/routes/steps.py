@@ -98,16 +98,20 @@ def _decide(
     db.commit()  # the decision is safe before the flow hears of it
     return render_page(
         "step_done",
-        locale=_reader_locale(link, org),
+        **_reader(link, org),
         org=org,
         complaint=link.step.complaint,
         step=link.step,
     )
 
 
-def _reader_locale(link: LinkToken, org: Organization) -> Locale:
+def _reader(link: LinkToken, org: Organization) -> dict[str, Any]:
+    """Return the language and time zone of the person a link was sent to."""
     person = org.people.get(link.recipient)
-    return Locale(person.locale) if person else Locale.EN
+    return {
+        "locale": Locale(person.locale) if person else Locale.EN,
+        "zone": org.zone_of(person),
+    }
 
 
 def _form(
@@ -121,7 +125,7 @@ def _form(
 ) -> HTMLResponse:
     return render_page(
         f"step_{link.step.kind.value}",
-        locale=_reader_locale(link, org),
+        **_reader(link, org),
         org=org,
         status_code=422 if errors else 200,
         complaint=link.step.complaint,
@@ -139,7 +143,7 @@ def _already_decided(link: LinkToken, org: Organization) -> HTMLResponse:
     decider = org.people.get(step.decided_by or "")
     return render_page(
         "step_decided",
-        locale=_reader_locale(link, org),
+        **_reader(link, org),
         org=org,
         status_code=409,
         complaint=step.complaint,
