@@ -7,7 +7,9 @@ claims one row at a time with a conditional UPDATE, so two senders never both se
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -19,13 +21,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from complaints.audit import record_event
 from complaints.emails import RenderedEmail
 from complaints.enums import OutboxStatus
 from complaints.models import OutboxMessage, utcnow
 from complaints.settings import Settings
 
 CLAIM_SECONDS = 120
-MAX_BACKOFF = timedelta(hours=1)
 
 
 def enqueue(
@@ -65,6 +67,10 @@ def enqueue(
             select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
         ).one()
         return raced, False
+    if complaint_id is not None:
+        record_event(
+            session, complaint_id, "email.queued", data={"kind": kind, "dedup_key": dedup_key}
+        )
     return message, True
 
 
@@ -141,29 +147,68 @@ async def deliver(
     *,
     now: datetime | None = None,
 ) -> DeliveryReport:
-    """Deliver the given (or all due) messages; failures are recorded, never raised."""
+    """Deliver the given (or all due) messages; failures are recorded, never raised.
+
+    Database work runs in threads: the caller's event loop (the web app's) never waits
+    on a database lock.
+    """
     report = DeliveryReport()
     moment = now or utcnow()
-    with sessions.begin() as session:
-        candidates = message_ids if message_ids is not None else due_message_ids(session, moment)
+    candidates = message_ids
+    if candidates is None:
+        candidates = await asyncio.to_thread(_in_session, sessions, due_message_ids, moment)
     for message_id in candidates:
-        with sessions.begin() as session:
-            if not _claim(session, message_id, moment):
-                continue
-        with sessions() as session:
-            row = session.get_one(OutboxMessage, message_id)
-            mime = build_message(row, settings.mail_from)
-            attempts = row.attempts
+        claimed = await asyncio.to_thread(
+            _claim_and_build, sessions, message_id, moment, settings.mail_from
+        )
+        if claimed is None:
+            continue
+        mime, attempts = claimed
         error, permanent = await _send(mime, settings)
-        with sessions.begin() as session:
-            row = session.get_one(OutboxMessage, message_id)
-            _settle(row, error=error, permanent=permanent, attempts=attempts, settings=settings)
-            {
-                OutboxStatus.SENT: report.sent,
-                OutboxStatus.PENDING: report.retrying,
-                OutboxStatus.FAILED: report.failed,
-            }[row.status].append(message_id)
+        status = await asyncio.to_thread(
+            _record_attempt, sessions, message_id, error, permanent, attempts, settings
+        )
+        {
+            OutboxStatus.SENT: report.sent,
+            OutboxStatus.PENDING: report.retrying,
+            OutboxStatus.FAILED: report.failed,
+        }[status].append(message_id)
     return report
+
+
+def _in_session(
+    sessions: sessionmaker[Session],
+    query: Callable[[Session, datetime], list[uuid.UUID]],
+    moment: datetime,
+) -> list[uuid.UUID]:
+    with sessions.begin() as session:
+        return query(session, moment)
+
+
+def _claim_and_build(
+    sessions: sessionmaker[Session], message_id: uuid.UUID, moment: datetime, mail_from: str
+) -> tuple[EmailMessage, int] | None:
+    with sessions.begin() as session:
+        if not _claim(session, message_id, moment):
+            return None
+        row = session.get_one(OutboxMessage, message_id)
+        session.refresh(row)
+        return build_message(row, mail_from), row.attempts
+
+
+def _record_attempt(
+    sessions: sessionmaker[Session],
+    message_id: uuid.UUID,
+    error: str | None,
+    permanent: bool,
+    attempts: int,
+    settings: Settings,
+) -> OutboxStatus:
+    with sessions.begin() as session:
+        row = session.get_one(OutboxMessage, message_id)
+        _settle(row, error=error, permanent=permanent, attempts=attempts, settings=settings)
+        _record_outcome(session, row)
+        return row.status
 
 
 async def _send(mime: EmailMessage, settings: Settings) -> tuple[str | None, bool]:
@@ -190,6 +235,16 @@ async def _send(mime: EmailMessage, settings: Settings) -> tuple[str | None, boo
     return None, False
 
 
+def _record_outcome(session: Session, row: OutboxMessage) -> None:
+    if row.complaint_id is None or row.status is OutboxStatus.PENDING:
+        return
+    kind = "email.sent" if row.status is OutboxStatus.SENT else "email.failed"
+    data = {"kind": row.kind, "dedup_key": row.dedup_key, "attempts": row.attempts}
+    if row.last_error:
+        data["error"] = row.last_error
+    record_event(session, row.complaint_id, kind, data=data)
+
+
 def _settle(
     row: OutboxMessage, *, error: str | None, permanent: bool, attempts: int, settings: Settings
 ) -> None:
@@ -204,4 +259,7 @@ def _settle(
         row.status = OutboxStatus.FAILED
         return
     row.status = OutboxStatus.PENDING
-    row.next_attempt_at = utcnow() + min(timedelta(seconds=2 ** min(attempts, 12)), MAX_BACKOFF)
+    delay = settings.outbox_retry_base_seconds * 2 ** min(attempts - 1, 20)
+    row.next_attempt_at = utcnow() + timedelta(
+        seconds=min(delay, settings.outbox_retry_max_seconds)
+    )

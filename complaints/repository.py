@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from complaints.enums import OutboxStatus, RunStatus, StepStatus
-from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step
+from complaints.models import Base, Complaint, Event, LinkToken, OutboxMessage, Step
 
 
 def get_complaint(session: Session, complaint_id: uuid.UUID) -> Complaint | None:
@@ -74,3 +74,19 @@ def failed_outbox_messages(session: Session) -> Sequence[OutboxMessage]:
     return session.scalars(
         select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
     ).all()
+
+
+def operational_counts(session: Session) -> dict[str, int]:
+    """Return counts an operator watches: runs not started, mail waiting or failed."""
+
+    def count(model: type[Base], condition: ColumnElement[bool]) -> int:
+        return int(session.scalar(select(func.count()).select_from(model).where(condition)) or 0)
+
+    return {
+        "runs_pending": count(Complaint, Complaint.run_status == RunStatus.PENDING),
+        "mail_pending": count(OutboxMessage, OutboxMessage.status == OutboxStatus.PENDING),
+        "mail_failed": count(OutboxMessage, OutboxMessage.status == OutboxStatus.FAILED),
+        "decisions_not_applied": count(
+            Step, (Step.status == StepStatus.DECIDED) & Step.applied_at.is_(None)
+        ),
+    }

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = 1.0
     outbox_max_attempts: int = 12
     link_grace_hours: int = 72
+    # Bad links (unknown, expired, tampered) one client may present per window before
+    # it gets 429 for the rest of the window.
+    link_failure_limit: int = 20
+    link_failure_window_seconds: int = 600
+    # Retry delays of undelivered mail grow from the base, doubling, up to the maximum.
+    outbox_retry_base_seconds: float = 2.0
+    outbox_retry_max_seconds: float = 3600.0
 
     @model_validator(mode="after")
     def _public_url_defaults_to_the_web_app(self) -> Settings:

@@ -11,12 +11,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from complaints import repository
 from complaints.db import get_session_factory
 from complaints.dev_mailbox import DevMailbox, Maildir
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings, get_settings
 from ui_api.orchestration import Orchestrator
 from ui_api.pages import locale_from_request, render_page
+from ui_api.ratelimit import FailureLimiter
 from ui_api.routes import dev, intake, status, steps
 
 MAX_BODY_BYTES = 256 * 1024
@@ -30,7 +32,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # Step links carry a capability: never leak them to another site.
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -68,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = get_session_factory(settings.database_url)
     app.state.orchestrator = orchestrator
     app.state.mailbox_store = Maildir(settings.mailbox_dir)
+    app.state.link_failures = FailureLimiter(
+        limit=settings.link_failure_limit, window_seconds=settings.link_failure_window_seconds
+    )
     app.include_router(intake.router)
     app.include_router(steps.router)
     app.include_router(status.router)
@@ -121,5 +126,7 @@ def _add_pages(app: FastAPI) -> None:
         )
 
     @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health(request: Request) -> dict[str, object]:
+        """Say the app is up, with the counts an operator watches (no personal data)."""
+        with request.app.state.sessions() as session:
+            return {"status": "ok", **repository.operational_counts(session)}

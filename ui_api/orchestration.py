@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -66,17 +67,35 @@ class Orchestrator:
 
     async def start_pending_runs(self, client: PrefectClient) -> None:
         """Create the Prefect run of every complaint that has none yet."""
-        with self.sessions() as session:
-            pending = [(c.id, c.reference) for c in repository.complaints_awaiting_run(session)]
+        pending = await asyncio.to_thread(self._awaiting_run)
         for complaint_id, reference in pending:
             try:
                 flow_run_id = await self._create_run(client, complaint_id, reference)
             except Exception as exc:
-                with self.sessions.begin() as session:
-                    service.note_run_start_failure(session, complaint_id, type(exc).__name__)
+                await self._write(service.note_run_start_failure, complaint_id, type(exc).__name__)
                 raise
+            await self._write(service.mark_run_started, complaint_id, flow_run_id)
+
+    # Database work runs in threads: the event loop serves requests and must never wait
+    # on a database lock (a request's own session may hold it).
+    def _awaiting_run(self) -> list[tuple[uuid.UUID, str]]:
+        with self.sessions() as session:
+            return [(c.id, c.reference) for c in repository.complaints_awaiting_run(session)]
+
+    def _waiting_steps(self) -> list[tuple[uuid.UUID, uuid.UUID, str, dict[str, Any]]]:
+        with self.sessions() as session:
+            return [
+                (s.id, s.complaint.flow_run_id, s.key, dict(s.decision or {}))
+                for s in repository.decided_steps_not_applied(session)
+                if s.complaint.flow_run_id is not None
+            ]
+
+    async def _write(self, change: Callable[..., Any], *args: Any) -> None:
+        def run() -> None:
             with self.sessions.begin() as session:
-                service.mark_run_started(session, complaint_id, flow_run_id)
+                change(session, *args)
+
+        await asyncio.to_thread(run)
 
     async def _create_run(
         self, client: PrefectClient, complaint_id: uuid.UUID, reference: str
@@ -96,18 +115,10 @@ class Orchestrator:
 
     async def resume_decided_steps(self, client: PrefectClient) -> None:
         """Resume every run that waits at a step decided through the web."""
-        with self.sessions() as session:
-            waiting = [
-                (s.id, s.complaint.flow_run_id, s.key, dict(s.decision or {}))
-                for s in repository.decided_steps_not_applied(session)
-                if s.complaint.flow_run_id is not None
-            ]
-        for step_id, flow_run_id, key, decision in waiting:
-            assert flow_run_id is not None
+        for step_id, flow_run_id, key, decision in await asyncio.to_thread(self._waiting_steps):
             outcome = await self._resume(client, flow_run_id, key, decision)
             if outcome is not None:
-                with self.sessions.begin() as session:
-                    service.note_resume_attempt(session, step_id, outcome)
+                await self._write(service.note_resume_attempt, step_id, outcome)
 
     async def _resume(
         self, client: PrefectClient, flow_run_id: uuid.UUID, key: str, decision: dict[str, Any]

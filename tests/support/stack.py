@@ -112,6 +112,10 @@ class Stack:
             COMPLAINTS_HTTP_PORT=str(self.web_port),
             COMPLAINTS_ORGANIZATION_FILE=str(self.organization_file),
             COMPLAINTS_SECRET_KEY="test-secret-" + uuid.uuid4().hex,
+            # Tests fail links on purpose from one address, and restart SMTP quickly.
+            COMPLAINTS_LINK_FAILURE_LIMIT="100000",
+            COMPLAINTS_OUTBOX_RETRY_BASE_SECONDS="0.5",
+            COMPLAINTS_OUTBOX_RETRY_MAX_SECONDS="3",
         )
         env.update(overrides)
         return env
@@ -168,6 +172,9 @@ class Stack:
         response = httpx.get(f"{self.base_url}/api/complaints/{complaint_id}", timeout=10)
         response.raise_for_status()
         return dict(response.json())
+
+    def health(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.base_url}/api/health", timeout=10).json())
 
     def mail_to(self, address: str, reference: str) -> list[StoredMessage]:
         return [

@@ -1,0 +1,73 @@
+"""Operator commands: ``python -m complaints.admin verify-audit|mail``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from complaints import repository
+from complaints.audit import first_broken_link
+from complaints.db import session_scope
+from complaints.enums import OutboxStatus
+from complaints.models import Complaint, OutboxMessage
+
+
+def verify_audit(references: Sequence[str]) -> int:
+    """Verify the audit chain of the given (or all) complaints; print the first broken link."""
+    broken = 0
+    with session_scope() as session:
+        query = select(Complaint).order_by(Complaint.received_at)
+        if references:
+            query = query.where(Complaint.reference.in_(references))
+        complaints = session.scalars(query).all()
+        for complaint in complaints:
+            seq = first_broken_link(session, complaint.id)
+            if seq is not None:
+                broken += 1
+                print(f"{complaint.reference}: chain broken at event #{seq}")
+        print(f"{len(complaints)} complaints checked, {broken} with a broken chain")
+    return 1 if broken else 0
+
+
+def mail_status() -> int:
+    """Print how much mail is pending, sent and failed, and every failed message."""
+    with session_scope() as session:
+        counts = dict(
+            session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
+        for status in OutboxStatus:
+            print(f"{status.value:>8}: {counts.get(status, 0)}")
+        for message in repository.failed_outbox_messages(session):
+            complaint = (
+                repository.get_complaint(session, message.complaint_id)
+                if message.complaint_id
+                else None
+            )
+            reference = complaint.reference if complaint else "-"
+            print(
+                f"FAILED {reference} {message.kind} after {message.attempts} attempts: "
+                f"{message.last_error}"
+            )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run an operator command."""
+    parser = argparse.ArgumentParser(prog="python -m complaints.admin")
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify-audit", help="verify the hash chain of audit trails")
+    verify.add_argument("references", nargs="*", help="complaint references (default: all)")
+    commands.add_parser("mail", help="show pending, sent and failed mail")
+    args = parser.parse_args(argv)
+    if args.command == "verify-audit":
+        return verify_audit(args.references)
+    return mail_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
