@@ -6,6 +6,7 @@ messages at ``/dev/mailbox``; the tests use it to read the emails the system sen
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import mailbox
@@ -90,6 +91,18 @@ def _arrival(key: str) -> tuple[int, int, str]:
 class _Handler:
     def __init__(self, store: Maildir) -> None:
         self.store = store
+        # A slow mail server, for fault tests: each recipient is accepted after a delay.
+        self.rcpt_delay = 0.0
+        self.slow_rcpt_seen = threading.Event()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_delay:
+            self.slow_rcpt_seen.set()
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
@@ -105,11 +118,12 @@ class DevMailbox:
         self.host = host
         self.port = port
         self._controller: Controller | None = None
+        self.handler = _Handler(self.store)
 
     def start(self) -> None:
         """Start accepting mail (in a background thread)."""
         kwargs: dict[str, Any] = {"hostname": self.host, "port": self.port}
-        self._controller = Controller(_Handler(self.store), **kwargs)
+        self._controller = Controller(self.handler, **kwargs)
         self._controller.start()
 
     def stop(self) -> None:

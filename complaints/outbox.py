@@ -27,8 +27,6 @@ from complaints.enums import OutboxStatus
 from complaints.models import OutboxMessage, utcnow
 from complaints.settings import Settings
 
-CLAIM_SECONDS = 120
-
 
 def enqueue(
     session: Session,
@@ -104,7 +102,7 @@ class DeliveryReport:
         return self.sent, self.retrying, self.failed
 
 
-def _claim(session: Session, message_id: uuid.UUID, now: datetime) -> bool:
+def _claim(session: Session, message_id: uuid.UUID, now: datetime, claim_seconds: float) -> bool:
     claimable = or_(
         (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
         (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now),
@@ -114,7 +112,7 @@ def _claim(session: Session, message_id: uuid.UUID, now: datetime) -> bool:
         .where(OutboxMessage.id == message_id, claimable)
         .values(
             status=OutboxStatus.SENDING,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            claimed_until=now + timedelta(seconds=claim_seconds),
             attempts=OutboxMessage.attempts + 1,
         )
         .execution_options(synchronize_session=False)
@@ -158,9 +156,7 @@ async def deliver(
     if candidates is None:
         candidates = await asyncio.to_thread(_in_session, sessions, due_message_ids, moment)
     for message_id in candidates:
-        claimed = await asyncio.to_thread(
-            _claim_and_build, sessions, message_id, moment, settings.mail_from
-        )
+        claimed = await asyncio.to_thread(_claim_and_build, sessions, message_id, moment, settings)
         if claimed is None:
             continue
         mime, attempts = claimed
@@ -186,14 +182,14 @@ def _in_session(
 
 
 def _claim_and_build(
-    sessions: sessionmaker[Session], message_id: uuid.UUID, moment: datetime, mail_from: str
+    sessions: sessionmaker[Session], message_id: uuid.UUID, moment: datetime, settings: Settings
 ) -> tuple[EmailMessage, int] | None:
     with sessions.begin() as session:
-        if not _claim(session, message_id, moment):
+        if not _claim(session, message_id, moment, settings.outbox_claim_seconds):
             return None
         row = session.get_one(OutboxMessage, message_id)
         session.refresh(row)
-        return build_message(row, mail_from), row.attempts
+        return build_message(row, settings.mail_from), row.attempts
 
 
 def _record_attempt(
@@ -255,7 +251,8 @@ def _settle(
         row.last_error = None
         return
     row.last_error = error
-    if permanent or attempts >= settings.outbox_max_attempts:
+    give_up_at = row.created_at + timedelta(hours=settings.outbox_give_up_hours)
+    if permanent or utcnow() >= give_up_at:
         row.status = OutboxStatus.FAILED
         return
     row.status = OutboxStatus.PENDING

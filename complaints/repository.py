@@ -18,6 +18,11 @@ def get_complaint(session: Session, complaint_id: uuid.UUID) -> Complaint | None
     return session.get(Complaint, complaint_id)
 
 
+def complaint_of_run(session: Session, flow_run_id: uuid.UUID) -> Complaint | None:
+    """Return the complaint a Prefect flow run belongs to."""
+    return session.scalars(select(Complaint).where(Complaint.flow_run_id == flow_run_id)).first()
+
+
 def get_step(session: Session, complaint_id: uuid.UUID, key: str) -> Step | None:
     """Return a complaint's step by its suspend key."""
     return session.scalars(

@@ -104,6 +104,11 @@ def note_run_start_failure(session: Session, complaint_id: uuid.UUID, error: str
     complaint.run_start_error = error[:500]
 
 
+def note_run_restarted(session: Session, complaint_id: uuid.UUID, previous_state: str) -> None:
+    """Record that a crashed or abandoned run was started again."""
+    record_event(session, complaint_id, "run.restarted", data={"previous_state": previous_state})
+
+
 def note_resume_attempt(session: Session, step_id: uuid.UUID, outcome: str) -> None:
     """Count an attempt to resume a run at a decided step, with its outcome."""
     step = session.get_one(Step, step_id)

@@ -42,7 +42,14 @@ class Settings(BaseSettings):
     # How often the web app's background loop starts pending runs, resumes decided
     # steps and delivers queued mail.
     reconcile_interval_seconds: float = 1.0
-    outbox_max_attempts: int = 12
+    # Mail that cannot be delivered (server down) is retried for this long before it is
+    # marked failed for an operator; a permanent refusal (5xx) is marked failed at once.
+    outbox_give_up_hours: float = 72.0
+    # A sender that claimed a message and died mid-send leaves it to others after this.
+    outbox_claim_seconds: float = 120.0
+    # A run that has sent no heartbeat for this long is taken as dead (its worker was
+    # killed) and started again; a crashed run is started again at once.
+    run_stall_seconds: int = 300
     link_grace_hours: int = 72
     # Bad links (unknown, expired, tampered) one client may present per window before
     # it gets 429 for the rest of the window.

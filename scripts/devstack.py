@@ -25,6 +25,7 @@ from complaints.settings import get_settings  # noqa: E402
 
 BIN = Path(sys.executable).parent
 POOL = "complaints"
+POOL_LIMIT = 8
 
 
 def prefect_env(api_port: int, home: Path) -> dict[str, str]:
@@ -40,6 +41,8 @@ def prefect_env(api_port: int, home: Path) -> dict[str, str]:
         # A decision should move the flow on within seconds, not the default 10+.
         PREFECT_WORKER_QUERY_SECONDS="1",
         PREFECT_WORKER_PREFETCH_SECONDS="5",
+        # Runs beat every 30 s, so a run whose worker was killed is noticed and restarted.
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
         COMPLAINTS_PROJECT_DIR=str(ROOT),
     )
     return env
@@ -115,6 +118,11 @@ def main() -> int:
             cwd=ROOT,
             capture_output=True,
         )  # fails harmlessly when the pool exists
+        # Waiting (suspended) runs hold no slot; this bounds the runs executing at once.
+        run(
+            [str(BIN / "prefect"), "work-pool", "set-concurrency-limit", POOL, str(POOL_LIMIT)],
+            env,
+        )
         run([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env)
         children.append(
             subprocess.Popen(

@@ -12,20 +12,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import SetStateStatus
+from prefect.states import AwaitingRetry, Crashed
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import outbox, repository, service
-from complaints.enums import DecisionChannel
+from complaints.enums import DecisionChannel, Stage
+from complaints.models import utcnow
 from complaints.settings import Settings
 
 logger = logging.getLogger("complaints.orchestration")
+REVIVAL_INTERVAL_SECONDS = 5.0
 
 
 class Orchestrator:
@@ -37,6 +50,7 @@ class Orchestrator:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deployment_id: uuid.UUID | None = None
+        self._next_revival = 0.0
 
     def wake(self) -> None:
         """Ask the loop to run now (callable from any thread)."""
@@ -60,10 +74,75 @@ class Orchestrator:
                     )
 
     async def reconcile_once(self, client: PrefectClient) -> None:
-        """Start pending runs, resume decided steps and deliver due mail."""
+        """Start pending runs, resume decided steps, restart dead runs, deliver due mail."""
         await self.start_pending_runs(client)
         await self.resume_decided_steps(client)
+        if time.monotonic() >= self._next_revival:
+            self._next_revival = time.monotonic() + REVIVAL_INTERVAL_SECONDS
+            await self.restart_dead_runs(client)
         await outbox.deliver(self.sessions, self.settings)
+
+    async def restart_dead_runs(self, client: PrefectClient) -> None:
+        """Start again the runs of open complaints that crashed or whose process vanished.
+
+        A worker killed mid-step (or a Prefect hiccup while submitting) leaves a run
+        Crashed, or Running with nobody running it. The run executes again from the
+        top: finished tasks return their stored results and every side effect is keyed,
+        so nothing is repeated.
+        """
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.CRASHED, StateType.RUNNING])
+                )
+            ),
+            deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[await self._deployment(client)])
+            ),
+            limit=200,
+        )
+        for run in runs:
+            assert run.state is not None
+            if run.state.type is StateType.RUNNING and not await self._stalled(client, run):
+                continue
+            complaint_id = await asyncio.to_thread(self._open_complaint_of, run.id)
+            if complaint_id is None:
+                continue
+            if run.state.type is StateType.RUNNING:
+                await client.set_flow_run_state(
+                    run.id, Crashed(message="No heartbeat: its worker is gone"), force=True
+                )
+            await client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
+            await self._write(service.note_run_restarted, complaint_id, run.state.name)
+
+    async def _stalled(self, client: PrefectClient, run: FlowRun) -> bool:
+        assert run.state is not None
+        response = await client._client.post(
+            "/events/filter",
+            json={
+                "filter": {
+                    "any_resource": {"id": [f"prefect.flow-run.{run.id}"]},
+                    "event": {"name": ["prefect.flow-run.heartbeat"]},
+                    "order": "DESC",
+                },
+                "limit": 1,
+            },
+        )
+        beats = response.json().get("events", [])
+        last = datetime.fromisoformat(beats[0]["occurred"]) if beats else run.state.timestamp
+        age = (utcnow() - last).total_seconds()
+        return age > self.settings.run_stall_seconds
+
+    def _open_complaint_of(self, flow_run_id: uuid.UUID) -> uuid.UUID | None:
+        with self.sessions() as session:
+            complaint = repository.complaint_of_run(session, flow_run_id)
+            return complaint.id if complaint and complaint.stage is not Stage.CLOSED else None
+
+    async def _deployment(self, client: PrefectClient) -> uuid.UUID:
+        if self._deployment_id is None:
+            deployment = await client.read_deployment_by_name(self.settings.lifecycle_deployment)
+            self._deployment_id = deployment.id
+        return self._deployment_id
 
     async def start_pending_runs(self, client: PrefectClient) -> None:
         """Create the Prefect run of every complaint that has none yet."""
@@ -100,11 +179,8 @@ class Orchestrator:
     async def _create_run(
         self, client: PrefectClient, complaint_id: uuid.UUID, reference: str
     ) -> uuid.UUID:
-        if self._deployment_id is None:
-            deployment = await client.read_deployment_by_name(self.settings.lifecycle_deployment)
-            self._deployment_id = deployment.id
         flow_run = await client.create_flow_run_from_deployment(
-            self._deployment_id,
+            await self._deployment(client),
             # Ids and references only: no personal data ever reaches Prefect.
             parameters={"complaint_id": str(complaint_id)},
             name=reference,

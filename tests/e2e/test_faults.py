@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
+from tests.support.processes import stop
 from tests.support.stack import PrefectServer, Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -169,3 +170,157 @@ def test_repeated_bad_links_from_one_client_are_rate_limited(stack: Stack) -> No
         stack.restart_web()
     print(f"\nrate limit: {codes}")
     assert codes == [404] * 5 + [429] * 3
+
+
+def test_smtp_outage_while_50_complaints_are_filed_loses_and_repeats_no_email(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    count = 50
+    stack.mailbox.stop()
+    try:
+        cases = [stack.file_complaint(complaint_payload()) for _ in range(count)]
+        ids = [uuid.UUID(c["id"]) for c in cases]
+
+        def queued() -> int:
+            with stack_sessions() as session:
+                return int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.complaint_id.in_(ids))
+                    )
+                    or 0
+                )
+
+        # Every run acknowledges and asks for the assessment while no mail can leave.
+        eventually(lambda: queued() == 2 * count, seconds=600, what="all mail queued")
+        waiting = stack.health()["mail_pending"]
+        assert waiting >= 2 * count
+    finally:
+        stack.mailbox.start()
+    eventually(lambda: stack.health()["mail_pending"] == 0, seconds=180, what="mail delivered")
+    copies = Counter(
+        (m.to, ref)
+        for m in stack.mailbox.store.messages()
+        for ref in [c["reference"] for c in cases]
+        if ref in m.subject
+    )
+    expected = {(f"{c['payload_name']} <{c['payload_email']}>", c["reference"]) for c in cases}
+    print(
+        f"\nSMTP outage: {count} complaints filed while it was down, {waiting} emails waited, "
+        f"{sum(copies.values())} delivered after restart, "
+        f"{sum(n - 1 for n in copies.values())} duplicates"
+    )
+    assert sum(copies.values()) == 2 * count
+    assert set(copies.values()) == {1}
+    assert expected <= set(copies)
+
+
+def _links(stack: Stack, cases: list[dict[str, Any]]) -> list[str]:
+    return [
+        step_link(eventually(lambda c=c: stack.mail_to(HANDLER, c["reference"]), what="mail")[0])
+        for c in cases
+    ]
+
+
+def _events(sessions: sessionmaker[Session], complaint_id: str, kind: str) -> list[Event]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Event).where(
+                    Event.complaint_id == uuid.UUID(complaint_id), Event.kind == kind
+                )
+            )
+        )
+
+
+def test_prefect_restart_while_decisions_are_posted_applies_each_once(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    cases = _file_many(stack, prefect_server, 5)
+    links = _links(stack, cases)
+    guards = [form_guard(httpx.get(link, timeout=10).text) for link in links]
+    prefect_server.stop()
+    try:
+        codes = [
+            _decide_assessment_raw(link, guard) for link, guard in zip(links, guards, strict=True)
+        ]
+        time.sleep(3)  # the web app keeps failing to reach Prefect meanwhile
+        waiting = stack.health()["decisions_not_applied"]
+    finally:
+        prefect_server.launch()
+    for case in cases:
+        eventually(
+            lambda c=case: (
+                prefect_server.flow_run(c["run_id"])["state"]["state_details"].get("pause_key")
+                == "containment-1"
+            ),
+            seconds=300,
+            what="resumed to containment",
+        )
+    resumed = [_resumed_count(prefect_server, c["run_id"]) for c in cases]
+    decided = [len(_events(stack_sessions, c["id"], "step.decided")) for c in cases]
+    eventually(
+        lambda: all(len(stack.mail_to(HANDLER, c["reference"])) == 2 for c in cases),
+        what="containment requests",
+    )
+    print(
+        f"\nPrefect restart: {len(cases)} decisions posted while it was down (HTTP {codes}), "
+        f"{waiting} waited, decisions recorded {decided}, runs resumed {resumed}"
+    )
+    assert codes == [200] * len(cases) and waiting == len(cases)
+    assert decided == [1] * len(cases) and resumed == [1] * len(cases)
+    assert stack.health()["decisions_not_applied"] == 0
+
+
+def _resumed_count(server: PrefectServer, run_id: str) -> int:
+    states = httpx.get(
+        f"{server.api_url}/flow_run_states/", params={"flow_run_id": run_id}, timeout=10
+    ).json()
+    return sum(1 for state in states if state["name"] == "Resuming")
+
+
+def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    case = _file_many(stack, prefect_server, 1)[0]
+    link = _links(stack, [case])[0]
+    guard = form_guard(httpx.get(link, timeout=10).text)
+    handler = stack.mailbox.handler
+    handler.slow_rcpt_seen.clear()
+    handler.rcpt_delay = 30.0  # the step's email hangs: the run is mid-step
+    try:
+        assert _decide_assessment_raw(link, guard) == 200
+        assert handler.slow_rcpt_seen.wait(timeout=120), "the step never reached its email"
+        state = prefect_server.flow_run(case["run_id"])["state"]["type"]
+        assert stack.worker is not None
+        stop(stack.worker, hard=True)  # SIGKILL the worker and the run it executes
+    finally:
+        handler.rcpt_delay = 0.0
+    stack.start_worker()
+    eventually(
+        lambda: (
+            prefect_server.flow_run(case["run_id"])["state"]["state_details"].get("pause_key")
+            == "containment-1"
+        ),
+        seconds=300,
+        what="the step completed on the next attempt",
+    )
+    mail = eventually(
+        lambda: (
+            len(stack.mail_to(HANDLER, case["reference"])) == 2
+            and stack.mail_to(HANDLER, case["reference"])
+        ),
+        seconds=120,
+        what="mail",
+    )
+    restarts = _events(stack_sessions, case["id"], "run.restarted")
+    opened = _events(stack_sessions, case["id"], "step.opened")
+    decided = _events(stack_sessions, case["id"], "step.decided")
+    print(
+        f"\nworker killed while the run was {state}: restarted {len(restarts)}x, "
+        f"steps opened {len(opened)}, decisions {len(decided)}, handler emails {len(mail)}"
+    )
+    assert state == "RUNNING" and len(restarts) == 1
+    assert len(opened) == 2 and len(decided) == 1  # assessment and containment, once each
+    assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "须在4"])

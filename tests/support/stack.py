@@ -30,6 +30,7 @@ def prefect_env(home: Path, api_port: int) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_WORKER_QUERY_SECONDS="1",
         PREFECT_WORKER_PREFETCH_SECONDS="5",
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
         COMPLAINTS_PROJECT_DIR=str(ROOT),
     )
     return env
@@ -47,25 +48,23 @@ class PrefectServer:
 
     def start(self) -> None:
         """Start the server and deploy prefect.yaml to it."""
+        self.launch()
         env = prefect_env(self.home, self.port)
-        self.process = start(
-            [str(BIN / "prefect"), "server", "start"], env, self.home / "server.log"
-        )
+        for args in (
+            ["work-pool", "create", POOL, "--type", "process"],
+            ["work-pool", "set-concurrency-limit", POOL, "8"],
+            ["--no-prompt", "deploy", "--all"],
+        ):
+            subprocess.run(
+                [str(BIN / "prefect"), *args], env=env, cwd=ROOT, check=True, capture_output=True
+            )
+
+    def launch(self) -> None:
+        """Start the server process on its home and port (again, after a stop)."""
+        env = prefect_env(self.home, self.port)
+        log = self.home / "server.log"
+        self.process = start([str(BIN / "prefect"), "server", "start"], env, log)
         wait_http(f"{self.api_url}/health", self.process)
-        subprocess.run(
-            [str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            check=False,
-        )
-        subprocess.run(
-            [str(BIN / "prefect"), "--no-prompt", "deploy", "--all"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
 
     def stop(self) -> None:
         if self.process is not None:
@@ -116,6 +115,8 @@ class Stack:
             COMPLAINTS_LINK_FAILURE_LIMIT="100000",
             COMPLAINTS_OUTBOX_RETRY_BASE_SECONDS="0.5",
             COMPLAINTS_OUTBOX_RETRY_MAX_SECONDS="3",
+            COMPLAINTS_RUN_STALL_SECONDS="45",
+            COMPLAINTS_OUTBOX_CLAIM_SECONDS="10",
         )
         env.update(overrides)
         return env
@@ -166,7 +167,10 @@ class Stack:
     def file_complaint(self, payload: dict[str, Any]) -> dict[str, Any]:
         response = httpx.post(f"{self.base_url}/api/complaints", json=payload, timeout=10)
         assert response.status_code == 201, response.text
-        return dict(response.json())
+        created = dict(response.json())
+        created["payload_name"] = payload["complainant"]["name"]
+        created["payload_email"] = payload["complainant"]["email"]
+        return created
 
     def complaint(self, complaint_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.base_url}/api/complaints/{complaint_id}", timeout=10)
