@@ -14,6 +14,22 @@ from sqlalchemy.orm import Session
 from complaints.models import Complaint, Event, utcnow
 
 GENESIS = "0" * 64
+# Every kind of event the system records (each has a label in the catalogs).
+EVENT_KINDS = (
+    "complaint.received",
+    "complaint.closed",
+    "run.started",
+    "run.restarted",
+    "stage.changed",
+    "step.opened",
+    "step.decided",
+    "step.applied",
+    "step.reminded",
+    "step.overdue",
+    "email.queued",
+    "email.sent",
+    "email.failed",
+)
 SYSTEM = "system"
 
 

@@ -50,7 +50,20 @@ class ContainmentRequestContext(EmailContext):
     link_url: str
 
 
+class ReminderContext(EmailContext):
+    step_name: str
+    due_at: datetime
+    link_url: str
+
+
+class EscalationContext(ReminderContext):
+    owner_name: str
+    level: int
+
+
 CONTEXTS: dict[EmailKind, type[EmailContext]] = {
+    EmailKind.REMINDER: ReminderContext,
+    EmailKind.ESCALATION: EscalationContext,
     EmailKind.ACKNOWLEDGEMENT: AcknowledgementContext,
     EmailKind.ASSESSMENT_REQUEST: AssessmentRequestContext,
     EmailKind.NOT_OURS_EXPLANATION: NotOursExplanationContext,
@@ -58,6 +71,8 @@ CONTEXTS: dict[EmailKind, type[EmailContext]] = {
 }
 
 SUBJECTS: dict[EmailKind, str] = {
+    EmailKind.REMINDER: "Reminder: complaint %(reference)s is waiting for you",
+    EmailKind.ESCALATION: "Overdue: complaint %(reference)s needs attention",
     EmailKind.ACKNOWLEDGEMENT: "We have received your complaint %(reference)s",
     EmailKind.ASSESSMENT_REQUEST: "Assessment needed: complaint %(reference)s",
     EmailKind.NOT_OURS_EXPLANATION: "The outcome of your complaint %(reference)s",

@@ -80,3 +80,5 @@ class EmailKind(StrEnum):
     ASSESSMENT_REQUEST = "assessment_request"
     NOT_OURS_EXPLANATION = "not_ours_explanation"
     CONTAINMENT_REQUEST = "containment_request"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"

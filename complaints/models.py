@@ -202,3 +202,17 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class StepNotice(Base):
+    """A reminder or escalation of a waiting step; unique, so it is sent once."""
+
+    __tablename__ = "step_notices"
+    __table_args__ = (UniqueConstraint("step_id", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    step_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("steps.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    # "sent", or "superseded" for a reminder a later one made pointless.
+    outcome: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

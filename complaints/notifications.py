@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from complaints import outbox
@@ -10,15 +13,20 @@ from complaints.emails import (
     AssessmentRequestContext,
     ContainmentRequestContext,
     EmailContext,
+    EscalationContext,
     NotOursExplanationContext,
+    ReminderContext,
     render_email,
 )
 from complaints.enums import EmailKind, Locale, StepKind
 from complaints.models import Complaint, OutboxMessage, Step
 from complaints.organization import Organization, Person
 from complaints.settings import Settings
-from complaints.steps import DUE_AFTER_RECEIPT
+from complaints.steps import DUE_AFTER_RECEIPT, issue_token
 from complaints.tokens import sign_status
+
+if TYPE_CHECKING:
+    from complaints.deadlines import Notice
 
 
 def status_url(settings: Settings, complaint: Complaint) -> str:
@@ -104,6 +112,50 @@ def request_step(
         )
         kind = EmailKind.CONTAINMENT_REQUEST
     return _enqueue(session, complaint, f"{step.key}:{person.key}", kind, person, org, context)[0]
+
+
+def give_notice(
+    session: Session,
+    step: Step,
+    notice: Notice,
+    org: Organization,
+    settings: Settings,
+) -> list[OutboxMessage]:
+    """Queue a reminder (to the step's owner) or an escalation (to the ladder's people).
+
+    Each carries a fresh link to the step: links are stored only as hashes, so an earlier
+    one cannot be sent again, and an escalated person may act on the step themselves.
+    """
+    complaint = step.complaint
+    assert step.due_at is not None
+    owner = org.person(step.assignee)
+    messages = []
+    for key in notice.people:
+        person = org.person(key)
+        token = issue_token(
+            session,
+            step,
+            recipient=key,
+            secret=settings.secret_key.get_secret_value(),
+            grace=timedelta(hours=settings.link_grace_hours),
+        )
+        common = {
+            "reference": complaint.reference,
+            "recipient_name": person.name,
+            "organization": org.name,
+            "step_name": f"step.{step.kind.value}",
+            "due_at": step.due_at,
+            "link_url": link_url(settings, token),
+        }
+        context: EmailContext
+        if notice.kind == "reminder":
+            context, kind = ReminderContext(**common), EmailKind.REMINDER
+        else:
+            context = EscalationContext(**common, owner_name=owner.name, level=notice.level)
+            kind = EmailKind.ESCALATION
+        occasion = f"{step.key}:{notice.key}"
+        messages.append(_enqueue(session, complaint, occasion, kind, person, org, context)[0])
+    return messages
 
 
 def _to_complainant(

@@ -28,6 +28,21 @@ class Department(BaseModel):
     products: list[str] = Field(default_factory=list)
 
 
+class EscalationLevel(BaseModel):
+    """Who is told when a step is this many hours past its due time."""
+
+    after_hours: float = Field(ge=0)
+    people: list[str] = Field(min_length=1)
+
+
+class DeadlinePolicy(BaseModel):
+    """When the owner of a waiting step is reminded, and who hears when it is overdue."""
+
+    reminders_before_hours: list[float] = Field(default_factory=lambda: [4.0, 1.0])
+    # Empty: the quality leads, at the due time.
+    escalation: list[EscalationLevel] = Field(default_factory=list)
+
+
 class Organization(BaseModel):
     name: str
     timezone: str = "UTC"
@@ -35,6 +50,7 @@ class Organization(BaseModel):
     quality_leads: list[str] = Field(min_length=1)
     people: dict[str, Person]
     departments: dict[str, Department]
+    deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
 
     @field_validator("timezone")
     @classmethod
@@ -47,6 +63,7 @@ class Organization(BaseModel):
         if self.default_department not in self.departments:
             raise ValueError(f"default_department {self.default_department!r} is not defined")
         named = [h for d in self.departments.values() for h in d.handlers] + self.quality_leads
+        named += [p for level in self.deadlines.escalation for p in level.people]
         missing = sorted({key for key in named if key not in self.people})
         if missing:
             raise ValueError(f"people not defined: {', '.join(missing)}")
@@ -64,6 +81,13 @@ class Organization(BaseModel):
                 return department
         return self.departments[self.default_department]
 
+    def escalation_ladder(self) -> list[EscalationLevel]:
+        """Return the escalation levels, lowest first (default: quality leads at the due time)."""
+        ladder = self.deadlines.escalation or [
+            EscalationLevel(after_hours=0, people=self.quality_leads)
+        ]
+        return sorted(ladder, key=lambda level: level.after_hours)
+
     def zone_of(self, person: Person | None = None) -> ZoneInfo:
         """Return a person's time zone, or the organization's."""
         return ZoneInfo((person.timezone if person else None) or self.timezone)
@@ -79,6 +103,7 @@ def parse_organization(text: str) -> Organization:
         {
             **org,
             "quality_leads": raw.get("quality", {}).get("leads", []),
+            "deadlines": raw.get("deadlines", {}),
             "people": people,
             "departments": departments,
         }

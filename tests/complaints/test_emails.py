@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from complaints.audit import EVENT_KINDS
 from complaints.emails import (
     CONTEXTS,
     SUBJECTS,
@@ -16,10 +17,12 @@ from complaints.emails import (
     AssessmentRequestContext,
     ContainmentRequestContext,
     EmailContext,
+    EscalationContext,
     NotOursExplanationContext,
+    ReminderContext,
     render_email,
 )
-from complaints.enums import Channel, EmailKind, Grade, Locale, Stage
+from complaints.enums import Channel, DecisionChannel, EmailKind, Grade, Locale, Stage, StepKind
 from complaints.i18n import catalog
 from complaints.templating import TEMPLATES_DIR
 
@@ -51,6 +54,20 @@ def _context(kind: EmailKind) -> EmailContext:
             product="Kettle",
             explanation=HOSTILE,
             status_url="https://example.test/status/abc",
+        ),
+        EmailKind.REMINDER: ReminderContext(
+            **common,
+            step_name="step.assessment",
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+        ),
+        EmailKind.ESCALATION: EscalationContext(
+            **common,
+            step_name="step.containment",
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+            owner_name="Li Wei",
+            level=1,
         ),
         EmailKind.CONTAINMENT_REQUEST: ContainmentRequestContext(
             **common,
@@ -96,6 +113,8 @@ def _message_ids() -> set[str]:
     ids |= set(SUBJECTS.values())
     ids |= {g.value for g in Grade} | {c.value for c in Channel}
     ids |= {f"stage.{s.value}" for s in Stage} | {f"stage.{s.value}.explained" for s in Stage}
+    ids |= {f"step.{k.value}" for k in StepKind} | {f"via.{c.value}" for c in DecisionChannel}
+    ids |= {f"event.{kind}" for kind in EVENT_KINDS}
     return {i for i in ids if not i.endswith(".")}  # "stage." is a prefix built in templates
 
 
@@ -111,5 +130,7 @@ def test_every_message_has_a_chinese_translation_with_the_same_placeholders() ->
 
 def test_keyed_messages_have_english_text() -> None:
     english = catalog(Locale.EN)
-    keyed = {i for i in _message_ids() if i.startswith("stage.") or "_" in i}
+    keyed = {
+        i for i in _message_ids() if i.startswith(("stage.", "step.", "via.", "event.")) or "_" in i
+    }
     assert sorted(k for k in keyed if k not in english) == []

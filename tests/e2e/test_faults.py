@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step
+from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step, utcnow
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
 from tests.support.processes import stop
@@ -120,8 +121,8 @@ def test_replayed_expired_tampered_and_cross_complaint_tokens_are_refused(
         session.execute(
             update(LinkToken)
             .where(LinkToken.step_id.in_(step_ids))
-            .values(expires_at=Complaint.received_at.expression)
-        )  # type: ignore[attr-defined]
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
     attempts["expired-get"] = httpx.get(third, timeout=10).status_code
     attempts["expired-post"] = _decide_assessment_raw(third, guard)
 
@@ -332,3 +333,59 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
     assert state == "RUNNING" and len(restarts) == 1
     assert len(opened) == 2 and len(decided) == 1  # assessment and containment, once each
     assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "须在4"])
+
+
+def _run_watch(server: PrefectServer, as_of: datetime) -> str:
+    deployment = server.get("/deployments/name/deadline-watch/deadline-watch")
+    run = server.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        {"parameters": {"as_of": as_of.isoformat()}},
+    )
+    return str(run["id"])
+
+
+def test_two_deadline_watchers_at_once_send_each_notice_once(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    case = _file_many(stack, prefect_server, 1)[0]
+    with stack_sessions() as session:
+        due = session.scalars(
+            select(Step.due_at).where(
+                Step.complaint_id == uuid.UUID(case["id"]), Step.key == "assessment-1"
+            )
+        ).one()
+    assert due is not None
+    rounds = {
+        "before": due - timedelta(minutes=30),  # both reminders came: only the later is sent
+        "overdue": due + timedelta(hours=1),  # level 1 (quality lead)
+        "long overdue": due + timedelta(hours=25),  # level 2
+    }
+    for as_of in rounds.values():
+        runs = [_run_watch(prefect_server, as_of) for _ in range(2)]  # two watchers at once
+        for run_id in runs:
+            eventually(
+                lambda r=run_id: prefect_server.flow_run(r)["state"]["type"] == "COMPLETED",
+                seconds=180,
+                what="watch finished",
+            )
+    eventually(lambda: stack.health()["mail_pending"] == 0, what="mail delivered")
+    subjects = Counter(
+        (m.to.split("<")[-1].rstrip(">"), m.subject.split("：")[0])
+        for m in stack.mailbox.store.messages()
+        if case["reference"] in m.subject
+    )
+    print(f"\ntwo watchers x {len(rounds)} rounds: {dict(subjects)}")
+    assert subjects == Counter(
+        {
+            ("li.wei@acme.example", "待评估"): 1,  # the assessment request itself
+            ("li.wei@acme.example", "提醒"): 1,  # one reminder (the 4 h one was superseded)
+            ("zhang.min@acme.example", "已逾期"): 1,  # escalation level 1
+            (
+                "tom.hughes@acme.example",
+                "Overdue: complaint " + case["reference"] + " needs attention",
+            ): 1,  # level 2, in English
+        }
+    )
+    run = prefect_server.flow_run(case["run_id"])
+    assert "overdue:assessment" in run["tags"]
+    assert len(_events(stack_sessions, case["id"], "step.overdue")) == 2

@@ -1,0 +1,167 @@
+"""The deadline watch: reminders before a waiting step is due, escalation after.
+
+It runs outside the suspended flows (the ``deadline-watch`` deployment). Each notice is
+claimed by inserting a unique (step, notice) row in the same transaction that queues its
+emails, so a watch that runs twice, or two watches at once, send each notice once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints import notifications
+from complaints.audit import record_event
+from complaints.enums import StepStatus
+from complaints.models import Step, StepNotice
+from complaints.organization import Organization
+from complaints.settings import Settings
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str
+    kind: str  # "reminder" or "escalation"
+    at: datetime
+    people: tuple[str, ...]
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A step that passed its due time (for the operators' view in Prefect)."""
+
+    complaint_id: uuid.UUID
+    reference: str
+    flow_run_id: uuid.UUID | None
+    step_kind: str
+    level: int
+
+
+@dataclass
+class WatchReport:
+    message_ids: list[uuid.UUID] = field(default_factory=list)
+    overdue: list[Overdue] = field(default_factory=list)
+    superseded: int = 0
+
+
+def notices_for(step: Step, org: Organization) -> list[Notice]:
+    """Return every notice a step can get, in time order."""
+    assert step.due_at is not None
+    notices = [
+        Notice(
+            f"reminder-{hours:g}h",
+            "reminder",
+            step.due_at - timedelta(hours=hours),
+            (step.assignee,),
+        )
+        for hours in org.deadlines.reminders_before_hours
+        if step.due_at - timedelta(hours=hours) > step.opened_at
+    ]
+    notices += [
+        Notice(
+            f"escalation-{level}",
+            "escalation",
+            step.due_at + timedelta(hours=rung.after_hours),
+            tuple(rung.people),
+            level,
+        )
+        for level, rung in enumerate(org.escalation_ladder(), start=1)
+    ]
+    return sorted(notices, key=lambda notice: notice.at)
+
+
+def due_notices(step: Step, org: Organization, now: datetime, done: set[str]) -> list[Notice]:
+    """Return the notices that have come and were not given yet.
+
+    Of several reminders that came at once (the watch was down), only the latest is
+    worth sending; the earlier ones are returned with kind "superseded".
+    """
+    reached = [n for n in notices_for(step, org) if n.at <= now and n.key not in done]
+    reminders = [n for n in reached if n.kind == "reminder"]
+    latest = reminders[-1] if reminders else None
+    return [
+        n if n.kind == "escalation" or n is latest else Notice(n.key, "superseded", n.at, n.people)
+        for n in reached
+    ]
+
+
+def open_step_ids(session: Session) -> list[uuid.UUID]:
+    """Return the steps that wait for someone and have a due time."""
+    return list(
+        session.scalars(
+            select(Step.id).where(Step.status == StepStatus.OPEN, Step.due_at.is_not(None))
+        )
+    )
+
+
+def claim_notice(session: Session, step: Step, notice: Notice, now: datetime) -> bool:
+    """Claim a notice for this watch; False if another watch had claimed it."""
+    outcome = "superseded" if notice.kind == "superseded" else "sent"
+    try:
+        with session.begin_nested():
+            session.add(StepNotice(step_id=step.id, key=notice.key, outcome=outcome, at=now))
+    except IntegrityError:
+        return False
+    if notice.kind != "superseded":
+        kind = "step.reminded" if notice.kind == "reminder" else "step.overdue"
+        record_event(
+            session,
+            step.complaint_id,
+            kind,
+            data={
+                "key": step.key,
+                "notice": notice.key,
+                "people": list(notice.people),
+            },
+            at=now,
+        )
+    return True
+
+
+def notices_given(session: Session, step_id: uuid.UUID) -> set[str]:
+    """Return the keys of the notices a step has had."""
+    return set(session.scalars(select(StepNotice.key).where(StepNotice.step_id == step_id)))
+
+
+def each_open_step(sessions: sessionmaker[Session]) -> list[uuid.UUID]:
+    """Return the open steps' ids (in a short transaction of its own)."""
+    with sessions() as session:
+        return open_step_ids(session)
+
+
+def watch(
+    sessions: sessionmaker[Session], org: Organization, settings: Settings, now: datetime
+) -> WatchReport:
+    """Give every open step the notices that have come; one transaction per step."""
+    report = WatchReport()
+    for step_id in each_open_step(sessions):
+        with sessions.begin() as session:
+            step = session.get_one(Step, step_id)
+            if step.status is not StepStatus.OPEN:
+                continue  # decided meanwhile: no more reminders
+            for notice in due_notices(step, org, now, notices_given(session, step.id)):
+                if not claim_notice(session, step, notice, now):
+                    continue
+                if notice.kind == "superseded":
+                    report.superseded += 1
+                    continue
+                messages = notifications.give_notice(session, step, notice, org, settings)
+                report.message_ids += [m.id for m in messages]
+                if notice.kind == "escalation":
+                    complaint = step.complaint
+                    report.overdue.append(
+                        Overdue(
+                            complaint.id,
+                            complaint.reference,
+                            complaint.flow_run_id,
+                            step.kind.value,
+                            notice.level,
+                        )
+                    )
+    return report

@@ -1,0 +1,31 @@
+"""The ``deadline-watch`` deployment: reminders and escalations for every waiting step.
+
+Deadlines are watched outside the suspended complaint runs, on a schedule; a suspended
+run's own timeout never decides a complaint's fate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow, get_run_logger
+
+from tasks.deadlines import check_deadlines, mark_overdue
+from tasks.notify import deliver_mail
+
+
+@flow(name="deadline-watch", persist_result=True)
+async def deadline_watch(as_of: datetime | None = None) -> int:
+    """Remind owners before steps are due and escalate those overdue; ``as_of`` moves the clock."""
+    summary = check_deadlines(as_of)
+    if summary.message_ids:
+        await deliver_mail(summary.message_ids)
+    for step in summary.overdue:
+        await mark_overdue(step)
+    get_run_logger().info(
+        "%d notices sent (%d overdue steps), %d stale reminders skipped",
+        len(summary.message_ids),
+        len(summary.overdue),
+        summary.superseded,
+    )
+    return len(summary.message_ids)
