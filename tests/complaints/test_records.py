@@ -119,3 +119,27 @@ def test_status_tokens_and_form_guards_cannot_be_forged() -> None:
     assert verify_status("!!", SECRET) is None
     assert guard_matches("tok", SECRET, form_guard("tok", SECRET))
     assert not guard_matches("tok2", SECRET, form_guard("tok", SECRET))
+
+
+def test_notice_policy_reminds_before_and_escalates_after() -> None:
+    from datetime import UTC, datetime
+
+    from complaints.deadlines import due_notices, notices_for
+    from complaints.models import Step
+
+    opened = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+    step = Step(
+        key="assessment-1", assignee="li-wei", opened_at=opened, due_at=opened + timedelta(hours=24)
+    )
+    keys = [n.key for n in notices_for(step, ORG)]
+    assert keys == ["reminder-4h", "reminder-1h", "escalation-1", "escalation-2"]
+    late = due_notices(step, ORG, opened + timedelta(hours=23, minutes=30), set())
+    assert [(n.key, n.kind) for n in late] == [
+        ("reminder-4h", "superseded"),
+        ("reminder-1h", "reminder"),
+    ]
+    after = due_notices(step, ORG, opened + timedelta(hours=50), {"reminder-4h", "reminder-1h"})
+    assert [(n.key, n.people) for n in after] == [
+        ("escalation-1", ("zhang-min",)),
+        ("escalation-2", ("tom-hughes",)),
+    ]
