@@ -377,6 +377,7 @@ def test_two_deadline_watchers_at_once_send_each_notice_once(
     print(f"\ntwo watchers x {len(rounds)} rounds: {dict(subjects)}")
     assert subjects == Counter(
         {
+            (case["payload_email"], f"我们已收到您的投诉 {case['reference']}"): 1,
             ("li.wei@acme.example", "待评估"): 1,  # the assessment request itself
             ("li.wei@acme.example", "提醒"): 1,  # one reminder (the 4 h one was superseded)
             ("zhang.min@acme.example", "已逾期"): 1,  # escalation level 1

@@ -71,12 +71,19 @@ class PrefectServer:
             stop(self.process)
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.api_url}{path}", timeout=10)
-        response.raise_for_status()
-        return response.json()
+        return self._call("GET", path, None)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        response = httpx.post(f"{self.api_url}{path}", json=body, timeout=10)
+        return self._call("POST", path, body)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        # A busy SQLite-backed server answers 503 now and then; Prefect's own client
+        # retries those, and so does a person clicking again in the UI.
+        for _ in range(10):
+            response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=10)
+            if response.status_code != 503:
+                break
+            time.sleep(0.5)
         response.raise_for_status()
         return response.json()
 
