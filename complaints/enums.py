@@ -51,6 +51,12 @@ class StepStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class LinkAction(StrEnum):
+    """What a link lets its recipient do."""
+
+    DECIDE = "decide"
+
+
 class DecisionChannel(StrEnum):
     """Where a decision was made."""
 

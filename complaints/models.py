@@ -26,6 +26,7 @@ from complaints.enums import (
     Channel,
     DecisionChannel,
     Grade,
+    LinkAction,
     Locale,
     OutboxStatus,
     Resolution,
@@ -152,6 +153,8 @@ class LinkToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     step_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("steps.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(64))
+    # What the recipient may do with the link (values of LinkAction).
+    actions: Mapped[list[str]] = mapped_column(JSON, default=lambda: [LinkAction.DECIDE.value])
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

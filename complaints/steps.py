@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from complaints import repository
 from complaints.audit import record_event
 from complaints.contracts import StepInput
-from complaints.enums import DecisionChannel, Grade, StepKind, StepStatus
+from complaints.enums import DecisionChannel, Grade, LinkAction, StepKind, StepStatus
 from complaints.models import Complaint, LinkToken, Step, utcnow
 from complaints.tokens import hash_token, new_token
 
@@ -78,7 +78,13 @@ def open_step(
 
 
 def issue_token(
-    session: Session, step: Step, *, recipient: str, secret: str, grace: timedelta
+    session: Session,
+    step: Step,
+    *,
+    recipient: str,
+    secret: str,
+    grace: timedelta,
+    actions: tuple[LinkAction, ...] = (LinkAction.DECIDE,),
 ) -> str:
     """Create a link token for one recipient of a step; return the raw token."""
     token = new_token()
@@ -88,6 +94,7 @@ def issue_token(
             token_hash=hash_token(token, secret),
             step_id=step.id,
             recipient=recipient,
+            actions=[action.value for action in actions],
             expires_at=max(due, utcnow()) + grace,
         )
     )

@@ -48,7 +48,9 @@ def verify_status(signed: str, secret: str) -> uuid.UUID | None:
         raw = base64.urlsafe_b64decode(signed + "=" * (-len(signed) % 4))
     except (binascii.Error, ValueError):
         return None
-    if len(raw) != 32:
+    # Only the canonical spelling counts: the last character's unused bits could
+    # otherwise be changed without changing the bytes.
+    if len(raw) != 32 or base64.urlsafe_b64encode(raw).decode().rstrip("=") != signed:
         return None
     complaint_id = uuid.UUID(bytes=raw[:16])
     expected = _mac(secret, "status", str(complaint_id))[:16]

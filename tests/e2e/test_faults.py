@@ -51,14 +51,7 @@ def _file_many(stack: Stack, server: PrefectServer, count: int) -> list[dict[str
             lambda c=case: stack.complaint(c["id"])["flow_run_id"], seconds=120, what="run"
         )
     for case in cases:
-        eventually(
-            lambda c=case: (
-                server.flow_run(c["run_id"])["state"]["state_details"].get("pause_key")
-                == "assessment-1"
-            ),
-            seconds=300,
-            what="suspended at the assessment",
-        )
+        server.wait_suspended_at(case["run_id"], "assessment-1")
     return cases
 
 
@@ -259,14 +252,7 @@ def test_prefect_restart_while_decisions_are_posted_applies_each_once(
     finally:
         prefect_server.launch()
     for case in cases:
-        eventually(
-            lambda c=case: (
-                prefect_server.flow_run(c["run_id"])["state"]["state_details"].get("pause_key")
-                == "containment-1"
-            ),
-            seconds=300,
-            what="resumed to containment",
-        )
+        prefect_server.wait_suspended_at(case["run_id"], "containment-1")
     resumed = [_resumed_count(prefect_server, c["run_id"]) for c in cases]
     decided = [len(_events(stack_sessions, c["id"], "step.decided")) for c in cases]
     eventually(
@@ -307,14 +293,7 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
     finally:
         handler.rcpt_delay = 0.0
     stack.start_worker()
-    eventually(
-        lambda: (
-            prefect_server.flow_run(case["run_id"])["state"]["state_details"].get("pause_key")
-            == "containment-1"
-        ),
-        seconds=300,
-        what="the step completed on the next attempt",
-    )
+    prefect_server.wait_suspended_at(case["run_id"], "containment-1")  # the step completed
     mail = eventually(
         lambda: (
             len(stack.mail_to(HANDLER, case["reference"])) == 2

@@ -24,21 +24,12 @@ pytestmark = pytest.mark.e2e
 HANDLER = "li.wei@acme.example"  # owns kettles in samples/organization.toml
 
 
-def _suspended_at(server: PrefectServer, run_id: str, key: str) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        state = server.flow_run(run_id)["state"]
-        at_key = state["state_details"].get("pause_key") == key
-        return state if state["name"] == "Suspended" and at_key else None
-
-    return dict(eventually(check, seconds=150, what=f"run suspended at {key}"))
-
-
 def _file_and_wait_for_assessment(stack: Stack, server: PrefectServer) -> dict[str, Any]:
     payload = complaint_payload()
     created = stack.file_complaint(payload)
     reference = created["reference"]
     run_id = eventually(lambda: stack.complaint(created["id"])["flow_run_id"], what="run id")
-    state = _suspended_at(server, run_id, "assessment-1")
+    state = server.wait_suspended_at(run_id, "assessment-1")
     handler_mail = eventually(lambda: stack.mail_to(HANDLER, reference), what="handler email")
     return {
         "payload": payload,
@@ -120,7 +111,7 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
     assert decided.status_code == 200
 
     # The flow resumes, re-runs from the top, and reaches the containment step.
-    _suspended_at(prefect_server, run_id, "containment-1")
+    prefect_server.wait_suspended_at(run_id, "containment-1")
     with stack_sessions() as session:
         step = session.scalars(
             select(Step).where(
@@ -262,7 +253,7 @@ def test_operator_resume_in_the_prefect_ui_is_recorded_with_its_channel(
         {"run_input": {"ours": True, "valid": True, "grade": "grumble"}},
     )
     assert result["status"] == "ACCEPT"
-    _suspended_at(prefect_server, run_id, "containment-1")
+    prefect_server.wait_suspended_at(run_id, "containment-1")
     with stack_sessions() as session:
         step = session.scalars(
             select(Step).where(Step.key == "assessment-1", Step.complaint_id == _uuid(complaint_id))

@@ -90,6 +90,16 @@ class PrefectServer:
     def flow_run(self, flow_run_id: str) -> dict[str, Any]:
         return dict(self.get(f"/flow_runs/{flow_run_id}"))
 
+    def wait_suspended_at(self, run_id: str, key: str, *, seconds: float = 300) -> dict[str, Any]:
+        """Wait until a run is suspended at a step's key; return its state."""
+
+        def check() -> dict[str, Any] | None:
+            state = dict(self.flow_run(run_id)["state"])
+            suspended = state["type"] == "PAUSED"
+            return state if suspended and state["state_details"].get("pause_key") == key else None
+
+        return dict(eventually(check, seconds=seconds, what=f"run suspended at {key}"))
+
 
 @dataclass
 class Stack:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from complaints import repository, steps
 from complaints.contracts import STEP_INPUTS
-from complaints.enums import DecisionChannel, Grade, Locale, StepStatus
+from complaints.enums import DecisionChannel, Grade, LinkAction, Locale, StepStatus
 from complaints.models import LinkToken
 from complaints.organization import Organization
 from complaints.settings import Settings
@@ -98,6 +98,8 @@ def _decide(
     link = steps.resolve_link(db, token, secret)
     if link is None or not guard_matches(token, secret, fields.get("guard", "")):
         return _invalid(request, org)
+    if LinkAction.DECIDE.value not in link.actions:
+        return _invalid(request, org, status_code=403)
     if link.step.status is not StepStatus.OPEN:
         return _already_decided(db, link, org)
     contract = STEP_INPUTS[link.step.kind]
