@@ -67,8 +67,9 @@ class Maildir:
         stored = []
         for key in self._box.iterkeys():
             with self._box.get_file(key) as handle:
-                message = email.message_from_binary_file(handle, policy=email.policy.default)
-            stored.append(StoredMessage(str(key), message))  # type: ignore[arg-type]
+                raw = handle.read()
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            stored.append(StoredMessage(str(key), message))
         return sorted(stored, key=lambda m: _arrival(m.key))
 
     def get(self, key: str) -> StoredMessage | None:

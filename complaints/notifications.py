@@ -139,19 +139,20 @@ def give_notice(
             secret=settings.secret_key.get_secret_value(),
             grace=timedelta(hours=settings.link_grace_hours),
         )
-        common = {
-            "reference": complaint.reference,
-            "recipient_name": person.name,
-            "organization": org.name,
-            "step_name": f"step.{step.kind.value}",
-            "due_at": step.due_at,
-            "link_url": link_url(settings, token),
-        }
-        context: EmailContext
-        if notice.kind == "reminder":
-            context, kind = ReminderContext(**common), EmailKind.REMINDER
-        else:
-            context = EscalationContext(**common, owner_name=owner.name, level=notice.level)
+        reminder = ReminderContext(
+            reference=complaint.reference,
+            recipient_name=person.name,
+            organization=org.name,
+            step_name=f"step.{step.kind.value}",
+            due_at=step.due_at,
+            link_url=link_url(settings, token),
+        )
+        context: EmailContext = reminder
+        kind = EmailKind.REMINDER
+        if notice.kind == "escalation":
+            context = EscalationContext(
+                **reminder.model_dump(), owner_name=owner.name, level=notice.level
+            )
             kind = EmailKind.ESCALATION
         occasion = f"{step.key}:{notice.key}"
         messages.append(_enqueue(session, complaint, occasion, kind, person, org, context)[0])

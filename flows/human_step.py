@@ -6,7 +6,9 @@ import uuid
 from typing import TypeVar
 
 from prefect import get_run_logger
-from prefect.flow_runs import suspend_flow_run
+
+# The async form of suspend_flow_run (this flow is async).
+from prefect.flow_runs import asuspend_flow_run
 
 from complaints.contracts import StepInput
 from complaints.enums import StepKind
@@ -31,7 +33,7 @@ async def await_decision(
     get_run_logger().info("Waiting for step %s (step id %s)", key, opened.step_id)
     # On resume the flow runs again from the top: the tasks above return their stored
     # results, and this call, whose key has been used, returns the input at once.
-    received = await suspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)
+    received = await asuspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)
     recorded = take_decision(complaint_id, key, received)
     get_run_logger().info("Step %s decided", key)
     return contract.model_validate(recorded)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from prefect import task
 from prefect.client.orchestration import get_client
 from prefect.events import emit_event
 from pydantic import BaseModel
@@ -13,7 +12,7 @@ from pydantic import BaseModel
 from complaints import deadlines
 from complaints.db import get_session_factory
 from complaints.models import utcnow
-from tasks.runtime import TASK_DEFAULTS, organization, settings
+from tasks.runtime import organization, settings, step_task
 
 
 class OverdueStep(BaseModel):
@@ -32,7 +31,7 @@ class WatchSummary(BaseModel):
     superseded: int
 
 
-@task(name="check-deadlines", **TASK_DEFAULTS)  # type: ignore[call-overload]
+@step_task("check-deadlines")
 def check_deadlines(as_of: datetime | None) -> WatchSummary:
     """Queue every reminder and escalation that has come (each exactly once)."""
     report = deadlines.watch(get_session_factory(), organization(), settings(), as_of or utcnow())
@@ -43,7 +42,7 @@ def check_deadlines(as_of: datetime | None) -> WatchSummary:
     )
 
 
-@task(name="mark-overdue", **TASK_DEFAULTS)  # type: ignore[call-overload]
+@step_task("mark-overdue")
 async def mark_overdue(step: OverdueStep) -> None:
     """Make an overdue step visible in Prefect: an event, and a tag on the complaint's run."""
     related = []

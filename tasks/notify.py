@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 
 from complaints import notifications, outbox, service
 from complaints.db import get_session_factory
 from complaints.enums import StepStatus
 from complaints.models import Step
-from tasks.runtime import TASK_DEFAULTS, organization, settings, transaction
+from tasks.runtime import organization, settings, step_task, transaction
 
 
-@task(name="acknowledge-receipt", **TASK_DEFAULTS)  # type: ignore[call-overload]
+@step_task("acknowledge-receipt")
 def acknowledge_receipt(complaint_id: uuid.UUID) -> list[uuid.UUID]:
     """Queue the complainant's acknowledgement."""
     with transaction() as session:
@@ -22,7 +22,7 @@ def acknowledge_receipt(complaint_id: uuid.UUID) -> list[uuid.UUID]:
         return [message.id]
 
 
-@task(name="explain-not-ours", **TASK_DEFAULTS)  # type: ignore[call-overload]
+@step_task("explain-not-ours")
 def explain_not_ours(complaint_id: uuid.UUID, step_key: str) -> list[uuid.UUID]:
     """Queue the handler's explanation to the complainant."""
     with transaction() as session:
@@ -35,7 +35,7 @@ def explain_not_ours(complaint_id: uuid.UUID, step_key: str) -> list[uuid.UUID]:
         return [message.id]
 
 
-@task(name="deliver-mail", **TASK_DEFAULTS)  # type: ignore[call-overload]
+@step_task("deliver-mail")
 async def deliver_mail(message_ids: list[uuid.UUID]) -> int:
     """Try to deliver queued messages now; what fails waits in the outbox for the sender."""
     report = await outbox.deliver(get_session_factory(), settings(), message_ids)

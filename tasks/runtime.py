@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
+from prefect import Task, task
 from prefect.cache_policies import INPUTS, RUN_ID
 from sqlalchemy.orm import Session
 
@@ -12,16 +14,23 @@ from complaints.db import get_session_factory
 from complaints.organization import Organization, load_organization
 from complaints.settings import Settings, get_settings
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
 # Finished tasks are skipped when a resumed flow runs again from the top. The cache key is
 # the task's inputs and the run id, not its source code, so deploying new code does not
 # repeat the finished steps of complaints that are waiting. Every task is also idempotent
 # in the database (unique step keys, outbox dedup keys), so a cache miss repeats nothing.
-TASK_DEFAULTS = {
-    "persist_result": True,
-    "cache_policy": INPUTS + RUN_ID,
-    "retries": 3,
-    "retry_delay_seconds": [1, 5, 20],
-}
+def step_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """Declare a task of a complaint step: results persisted, retried, keyed on inputs."""
+    return task(
+        name=name,
+        persist_result=True,
+        cache_policy=INPUTS + RUN_ID,
+        retries=3,
+        retry_delay_seconds=[1, 5, 20],
+    )
 
 
 def settings() -> Settings:

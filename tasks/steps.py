@@ -6,13 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from prefect import task
 from pydantic import BaseModel
 
 from complaints import notifications, service, steps
 from complaints.contracts import StepInput
 from complaints.enums import Stage, StepKind
-from tasks.runtime import TASK_DEFAULTS, organization, settings, transaction
+from tasks.runtime import organization, settings, step_task, transaction
 
 STAGE_OF_STEP = {StepKind.ASSESSMENT: Stage.ASSESSMENT, StepKind.CONTAINMENT: Stage.CONTAINMENT}
 
@@ -25,7 +24,7 @@ class OpenedStepRef(BaseModel):
     message_ids: list[uuid.UUID]
 
 
-@task(name="open-step", **TASK_DEFAULTS)  # type: ignore[call-overload]
+@step_task("open-step")
 def open_step(complaint_id: uuid.UUID, kind: StepKind, key: str) -> OpenedStepRef:
     """Open a waiting step and queue the email that asks its assignee to act."""
     config = settings()
@@ -51,7 +50,7 @@ def open_step(complaint_id: uuid.UUID, kind: StepKind, key: str) -> OpenedStepRe
         return OpenedStepRef(step_id=opened.step.id, key=key, message_ids=message_ids)
 
 
-@task(name="take-decision", **TASK_DEFAULTS)  # type: ignore[call-overload]
+@step_task("take-decision")
 def take_decision(complaint_id: uuid.UUID, key: str, received: StepInput) -> dict[str, Any]:
     """Record the decision the run was resumed with (if the web app has not) and return it."""
     with transaction() as session:
