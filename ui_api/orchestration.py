@@ -74,12 +74,19 @@ class Orchestrator:
                     )
 
     async def reconcile_once(self, client: PrefectClient) -> None:
-        """Start pending runs, resume decided steps, restart dead runs, deliver due mail."""
-        await self.start_pending_runs(client)
-        await self.resume_decided_steps(client)
+        """Start pending runs, resume decided steps, restart dead runs, deliver due mail.
+
+        Each part fails on its own: mail still goes out while Prefect is down.
+        """
+        parts = [self.start_pending_runs, self.resume_decided_steps]
         if time.monotonic() >= self._next_revival:
             self._next_revival = time.monotonic() + REVIVAL_INTERVAL_SECONDS
-            await self.restart_dead_runs(client)
+            parts.append(self.restart_dead_runs)
+        for part in parts:
+            try:
+                await part(client)
+            except Exception as exc:  # the next round retries
+                logger.warning("%s failed: %s", part.__name__, type(exc).__name__)
         await outbox.deliver(self.sessions, self.settings)
 
     async def restart_dead_runs(self, client: PrefectClient) -> None:
