@@ -92,14 +92,15 @@ def _arrival(key: str) -> tuple[int, int, str]:
 class _Handler:
     def __init__(self, store: Maildir) -> None:
         self.store = store
-        # A slow mail server, for fault tests: each recipient is accepted after a delay.
+        # A slow mail server, for fault tests: one recipient is accepted after a delay.
         self.rcpt_delay = 0.0
+        self.slow_recipient = ""
         self.slow_rcpt_seen = threading.Event()
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        if self.rcpt_delay:
+        if self.rcpt_delay and address == self.slow_recipient:
             self.slow_rcpt_seen.set()
             await asyncio.sleep(self.rcpt_delay)
         envelope.rcpt_tos.append(address)

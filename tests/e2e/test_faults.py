@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from complaints.dev_mailbox import StoredMessage
 from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step, utcnow
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
@@ -25,23 +26,37 @@ HANDLER = "li.wei@acme.example"
 URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
-def _state(sessions: sessionmaker[Session]) -> tuple[Any, ...]:
-    """Everything a click could change, as comparable values."""
+def _state(sessions: sessionmaker[Session], ids: list[uuid.UUID]) -> tuple[Any, ...]:
+    """Everything a click could change about these complaints, as comparable values."""
     with sessions() as session:
         complaints = session.execute(
-            select(Complaint.id, Complaint.stage, Complaint.grade, Complaint.closed_at)
+            select(Complaint.id, Complaint.stage, Complaint.grade, Complaint.closed_at).where(
+                Complaint.id.in_(ids)
+            )
         ).all()
-        steps = session.execute(select(Step.id, Step.status, Step.decided_at)).all()
-        tokens = session.execute(select(LinkToken.id, LinkToken.revoked_at)).all()
-        events = session.scalar(select(func.count()).select_from(Event))
-        mail = session.scalar(select(func.count()).select_from(OutboxMessage))
-    return (
-        sorted(map(tuple, complaints)),
-        sorted(map(tuple, steps)),
-        sorted(map(tuple, tokens)),
-        events,
-        mail,
-    )
+        steps = session.execute(
+            select(Step.id, Step.status, Step.decided_at).where(Step.complaint_id.in_(ids))
+        ).all()
+        tokens = session.execute(
+            select(LinkToken.id, LinkToken.revoked_at)
+            .join(Step, Step.id == LinkToken.step_id)
+            .where(Step.complaint_id.in_(ids))
+        ).all()
+        events = session.scalar(
+            select(func.count()).select_from(Event).where(Event.complaint_id.in_(ids))
+        )
+        mail = session.execute(
+            select(OutboxMessage.id, OutboxMessage.status).where(
+                OutboxMessage.complaint_id.in_(ids)
+            )
+        ).all()
+    return (*(sorted(map(tuple, rows)) for rows in (complaints, steps, tokens, mail)), events)
+
+
+def _mail_about(stack: Stack, cases: list[dict[str, Any]]) -> list[StoredMessage]:
+    return [
+        m for m in stack.mailbox.store.messages() if any(c["reference"] in m.subject for c in cases)
+    ]
 
 
 def _file_many(stack: Stack, server: PrefectServer, count: int) -> list[dict[str, Any]]:
@@ -58,18 +73,25 @@ def _file_many(stack: Stack, server: PrefectServer, count: int) -> list[dict[str
 def test_link_scanner_fetching_every_link_changes_nothing(
     stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
 ) -> None:
-    _file_many(stack, prefect_server, 3)
-    eventually(lambda: stack.health()["mail_pending"] == 0, what="mail delivered")
-    before = _state(stack_sessions)
+    cases = _file_many(stack, prefect_server, 3)
+    ids = [uuid.UUID(c["id"]) for c in cases]
+    eventually(
+        lambda: all(status == "sent" for _id, status in _state(stack_sessions, ids)[3]),
+        what="their mail delivered",
+    )
+    mine = eventually(
+        lambda: len(found := _mail_about(stack, cases)) == 6 and found, what="their six emails"
+    )
+    before = _state(stack_sessions, ids)
     links = {
         u
-        for m in stack.mailbox.store.messages()
+        for m in mine
         for u in URL.findall(m.part("plain") + m.part("html"))
         if u.startswith(stack.base_url)
     }
     statuses = Counter(httpx.get(link, timeout=10).status_code for link in sorted(links))
     time.sleep(2)  # give any (wrong) background reaction time to show
-    after = _state(stack_sessions)
+    after = _state(stack_sessions, ids)
     print(
         f"\nlink scanner: {len(links)} links fetched {dict(statuses)}, "
         f"{0 if before == after else 'SOME'} state changes"
@@ -248,7 +270,7 @@ def test_prefect_restart_while_decisions_are_posted_applies_each_once(
             _decide_assessment_raw(link, guard) for link, guard in zip(links, guards, strict=True)
         ]
         time.sleep(3)  # the web app keeps failing to reach Prefect meanwhile
-        waiting = stack.health()["decisions_not_applied"]
+        waiting = _not_applied(stack_sessions, cases)
     finally:
         prefect_server.launch()
     for case in cases:
@@ -265,7 +287,20 @@ def test_prefect_restart_while_decisions_are_posted_applies_each_once(
     )
     assert codes == [200] * len(cases) and waiting == len(cases)
     assert decided == [1] * len(cases) and resumed == [1] * len(cases)
-    assert stack.health()["decisions_not_applied"] == 0
+    assert _not_applied(stack_sessions, cases) == 0
+
+
+def _not_applied(sessions: sessionmaker[Session], cases: list[dict[str, Any]]) -> int:
+    ids = [uuid.UUID(c["id"]) for c in cases]
+    with sessions() as session:
+        query = (
+            select(func.count())
+            .select_from(Step)
+            .where(
+                Step.complaint_id.in_(ids), Step.decided_at.is_not(None), Step.applied_at.is_(None)
+            )
+        )
+        return int(session.scalar(query) or 0)
 
 
 def _resumed_count(server: PrefectServer, run_id: str) -> int:
@@ -283,7 +318,8 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
     guard = form_guard(httpx.get(link, timeout=10).text)
     handler = stack.mailbox.handler
     handler.slow_rcpt_seen.clear()
-    handler.rcpt_delay = 30.0  # the step's email hangs: the run is mid-step
+    handler.slow_recipient = HANDLER
+    handler.rcpt_delay = 30.0  # the step's email to the handler hangs: the run is mid-step
     try:
         assert _decide_assessment_raw(link, guard) == 200
         assert handler.slow_rcpt_seen.wait(timeout=120), "the step never reached its email"
