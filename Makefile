@@ -38,6 +38,9 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy
 
+bench: install
+	$(PY) bench/intake.py
+
 fmt: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
