@@ -410,3 +410,22 @@ def test_two_deadline_watchers_at_once_send_each_notice_once(
     run = prefect_server.flow_run(case["run_id"])
     assert "overdue:assessment" in run["tags"]
     assert len(_events(stack_sessions, case["id"], "step.overdue")) == 2
+
+
+def test_the_deadline_watch_is_scheduled_by_the_prefect_server(
+    prefect_server: PrefectServer,
+) -> None:
+    deployment = prefect_server.get("/deployments/name/deadline-watch/deadline-watch")
+    runs = eventually(
+        lambda: prefect_server.post(
+            "/flow_runs/filter",
+            {"deployments": {"id": {"any_": [deployment["id"]]}}, "limit": 20},
+        ),
+        seconds=120,
+        what="runs scheduled by the server's scheduler",
+    )
+    print(
+        f"\ndeadline-watch: {len(runs)} runs scheduled, "
+        f"states {sorted({r['state']['type'] for r in runs})}"
+    )
+    assert deployment["schedules"][0]["schedule"]["interval"] == 60
