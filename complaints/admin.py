@@ -35,11 +35,8 @@ def verify_audit(references: Sequence[str]) -> int:
 def mail_status() -> int:
     """Print how much mail is pending, sent and failed, and every failed message."""
     with session_scope() as session:
-        counts = dict(
-            session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            ).all()
-        )
+        query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        counts: dict[OutboxStatus, int] = dict(session.execute(query).tuples().all())
         for status in OutboxStatus:
             print(f"{status.value:>8}: {counts.get(status, 0)}")
         for message in repository.failed_outbox_messages(session):
