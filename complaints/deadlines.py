@@ -91,13 +91,11 @@ def due_notices(step: Step, org: Organization, now: datetime, done: set[str]) ->
     ]
 
 
-def open_step_ids(session: Session) -> list[uuid.UUID]:
-    """Return the steps that wait for someone and have a due time."""
-    return list(
-        session.scalars(
-            select(Step.id).where(Step.status == StepStatus.OPEN, Step.due_at.is_not(None))
-        )
-    )
+def open_step_ids(sessions: sessionmaker[Session]) -> list[uuid.UUID]:
+    """Return the steps that wait for someone and have a due time (short transaction)."""
+    with sessions() as session:
+        query = select(Step.id).where(Step.status == StepStatus.OPEN, Step.due_at.is_not(None))
+        return list(session.scalars(query))
 
 
 def claim_notice(session: Session, step: Step, notice: Notice, now: datetime) -> bool:
@@ -129,18 +127,12 @@ def notices_given(session: Session, step_id: uuid.UUID) -> set[str]:
     return set(session.scalars(select(StepNotice.key).where(StepNotice.step_id == step_id)))
 
 
-def each_open_step(sessions: sessionmaker[Session]) -> list[uuid.UUID]:
-    """Return the open steps' ids (in a short transaction of its own)."""
-    with sessions() as session:
-        return open_step_ids(session)
-
-
 def watch(
     sessions: sessionmaker[Session], org: Organization, settings: Settings, now: datetime
 ) -> WatchReport:
     """Give every open step the notices that have come; one transaction per step."""
     report = WatchReport()
-    for step_id in each_open_step(sessions):
+    for step_id in open_step_ids(sessions):
         with sessions.begin() as session:
             step = session.get_one(Step, step_id)
             if step.status is not StepStatus.OPEN:

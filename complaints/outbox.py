@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 
 import aiosmtplib
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -102,14 +102,18 @@ class DeliveryReport:
         return self.sent, self.retrying, self.failed
 
 
-def _claim(session: Session, message_id: uuid.UUID, now: datetime, claim_seconds: float) -> bool:
-    claimable = or_(
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    # Due for a (re)try, or claimed by a sender whose claim ran out (it died mid-send).
+    return or_(
         (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
         (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now),
     )
+
+
+def _claim(session: Session, message_id: uuid.UUID, now: datetime, claim_seconds: float) -> bool:
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, claimable)
+        .where(OutboxMessage.id == message_id, _claimable(now))
         .values(
             status=OutboxStatus.SENDING,
             claimed_until=now + timedelta(seconds=claim_seconds),
@@ -124,14 +128,7 @@ def due_message_ids(session: Session, now: datetime, limit: int = 50) -> list[uu
     """Return the ids of messages that may be (re)sent now."""
     rows = session.scalars(
         select(OutboxMessage.id)
-        .where(
-            or_(
-                (OutboxMessage.status == OutboxStatus.PENDING)
-                & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.claimed_until < now),
-            )
-        )
+        .where(_claimable(now))
         .order_by(OutboxMessage.created_at)
         .limit(limit)
     )

@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger
 
 from complaints.contracts import AssessmentDecision, ContainmentReport
 from complaints.enums import Resolution, Stage, StepKind
-from flows.human_step import await_decision
+from flows.human_step import await_decision, step_key
 from tasks.notify import acknowledge_receipt, deliver_mail, explain_not_ours
 from tasks.record import close_complaint, move_to_stage
 
@@ -24,7 +24,7 @@ async def complaint_lifecycle(complaint_id: uuid.UUID) -> str:
     assessment = await await_decision(complaint_id, StepKind.ASSESSMENT, AssessmentDecision)
     if not assessment.ours:
         # Seed 2.1: not ours -> explain to the complainant, and close.
-        await deliver_mail(explain_not_ours(complaint_id, f"{StepKind.ASSESSMENT.value}-1"))
+        await deliver_mail(explain_not_ours(complaint_id, step_key(StepKind.ASSESSMENT)))
         close_complaint(complaint_id, Resolution.NOT_OURS)
         logger.info("Closed: not our problem")
         return "closed: not ours"

@@ -22,11 +22,16 @@ Decision = TypeVar("Decision", bound=StepInput)
 NEVER_EXPIRES: int | None = None
 
 
+def step_key(kind: StepKind, round_: int = 1) -> str:
+    """Return the suspend key of a step: unique per complaint, so each step opens once."""
+    return f"{kind.value}-{round_}"
+
+
 async def await_decision(
     complaint_id: uuid.UUID, kind: StepKind, contract: type[Decision], *, round_: int = 1
 ) -> Decision:
     """Ask a person for a decision and wait for it, suspended, holding no process."""
-    key = f"{kind.value}-{round_}"
+    key = step_key(kind, round_)
     opened = open_step(complaint_id, kind, key)
     if opened.message_ids:
         await deliver_mail(opened.message_ids)
