@@ -29,6 +29,15 @@ EVENT_KINDS = (
     "email.queued",
     "email.sent",
     "email.failed",
+    "meeting.convened",
+    "meeting.rescheduled",
+    "clock.paused",
+    "containment.completed",
+    "action.progress",
+    "action.reassigned",
+    "action.due_changed",
+    "actions.completed",
+    "file.uploaded",
 )
 SYSTEM = "system"
 

@@ -2,52 +2,273 @@
 
 The flow passes these models to ``suspend_flow_run(wait_for_input=...)``; Prefect turns
 them into RunInput forms (so an operator can also resume from the Prefect UI), and the
-web app posts the same fields when a handler decides through an email link.
+web app posts the same fields when a person decides through an email link. Files are
+uploaded through the web app and referenced here by id only.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+import uuid
+from typing import ClassVar
 
-from complaints.enums import DecisionChannel, Grade, StepKind
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from complaints.enums import (
+    ActionType,
+    DecisionChannel,
+    Grade,
+    IshikawaCategory,
+    MeasureType,
+    ProblemScope,
+    StepKind,
+)
+
+PersonKey = str
+# What the run receives in place of a private field (the flow reads our database).
+REDACTED = "(kept in the complaints database)"
+
+
+def field_error(field: str, message: str) -> ValueError:
+    """Return a check across fields that names the field to fix (``field: message``)."""
+    return ValueError(f"{field}: {message}")
 
 
 class StepInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
+    # Fields that may hold the complainant's personal data: never sent to Prefect.
+    private_fields: ClassVar[frozenset[str]] = frozenset()
+
     # Who resumed the run: the web app says "email_link"; left alone in the Prefect UI.
     decided_via: DecisionChannel = DecisionChannel.PREFECT_UI
 
 
-class AssessmentDecision(StepInput):
-    """The initial assessment (ISO 10002 7.5)."""
+class MeetingPlan(BaseModel):
+    """When and where a meeting is held, and whom to invite besides the department."""
 
-    ours: bool = Field(description="Is the problem ours (our product or service)?")
-    valid: bool = Field(description="Is the complaint valid?")
-    grade: Grade = Field(description="grumble, complaint or major complaint")
-    comment: str = Field("", max_length=4000, description="Internal note")
-    explanation: str = Field(
-        "",
-        max_length=8000,
-        validate_default=True,
-        description="What the complainant is told when it is not ours",
+    meeting_at: AwareDatetime | None = Field(None, description="Meeting start")
+    meeting_minutes: int = Field(60, ge=15, le=480, description="Meeting length in minutes")
+    meeting_location: str = Field("", max_length=200, description="Room or video link")
+    attendees: list[PersonKey] = Field(
+        default_factory=list,
+        max_length=30,
+        description="People invited besides the owning department (organization file keys)",
     )
 
-    @field_validator("explanation")
-    @classmethod
-    def _not_ours_needs_explanation(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("ours") is False and not value:
-            raise ValueError("explain to the complainant why the problem is not ours")
-        return value
+
+class AssessmentDecision(StepInput, MeetingPlan):
+    """The initial assessment (ISO 10002 7.5), or a question to the complainant first.
+
+    Ours: the meeting fields convene the urgent containment meeting.
+    """
+
+    question: str = Field(
+        "",
+        max_length=4000,
+        description="Ask the complainant for more information instead of deciding now",
+    )
+    ours: bool | None = Field(None, description="Is the problem ours (our product or service)?")
+    valid: bool | None = Field(None, description="Is the complaint valid?")
+    grade: Grade | None = Field(None, description="grumble, complaint or major complaint")
+    safety_relevant: bool = Field(False, description="Could the problem hurt someone?")
+    immediate_action: str = Field("", max_length=4000, description="Action already taken")
+    comment: str = Field("", max_length=4000, description="Internal note")
+    explanation: str = Field(
+        "", max_length=8000, description="What the complainant is told when it is not ours"
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> AssessmentDecision:
+        if self.asks_complainant:
+            return self
+        missing = [name for name in ("ours", "valid", "grade") if getattr(self, name) is None]
+        if missing:
+            raise field_error(missing[0], "answer this (or ask the complainant a question)")
+        if self.ours is False and not self.explanation:
+            raise field_error("explanation", "explain to the complainant why it is not ours")
+        if self.ours and self.meeting_at is None:
+            raise field_error("meeting_at", "set the time of the containment meeting")
+        return self
+
+    @property
+    def asks_complainant(self) -> bool:
+        """Whether the handler asked the complainant for more information."""
+        return bool(self.question)
 
 
-class ContainmentReport(StepInput):
-    """The interim measures taken to contain the problem."""
+class InfoResponse(StepInput):
+    """The complainant's answer to the handler's question, with any uploaded files."""
 
-    measures: str = Field(min_length=1, max_length=8000, description="Measures taken")
+    private_fields: ClassVar[frozenset[str]] = frozenset({"answer"})
+
+    answer: str = Field(min_length=1, max_length=8000, description="The complainant's answer")
+    files: list[uuid.UUID] = Field(default_factory=list, description="Uploaded attachment ids")
+
+
+class NotOursApproval(StepInput):
+    """A quality lead's approval of the explanation of a major complaint that is not ours."""
+
+    approved: bool = Field(description="Send the explanation to the complainant?")
+    explanation: str = Field("", max_length=8000, description="The explanation, as sent")
+    comment: str = Field("", max_length=4000, description="Why not (sent back to the handler)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> NotOursApproval:
+        if self.approved and not self.explanation:
+            raise field_error("explanation", "the explanation the complainant receives is empty")
+        if not self.approved and not self.comment:
+            raise field_error("comment", "tell the handler why the explanation is not approved")
+        return self
+
+
+class InterimMeasure(BaseModel):
+    """One interim measure of the containment meeting: what, who, by when."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    type: MeasureType
+    description: str = Field(min_length=1, max_length=2000)
+    owner: PersonKey = Field(min_length=1, max_length=64)
+    due_at: AwareDatetime
+
+
+class AnalysisPlan(BaseModel):
+    """The cause-analysis arrangement: who analyses, by when, what and how."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    analyst: PersonKey = Field(min_length=1, max_length=64)
+    due_at: AwareDatetime
+    scope: str = Field(min_length=1, max_length=4000, description="What is analysed")
+    method: str = Field(min_length=1, max_length=4000, description="How (5-Why, tests, ...)")
+
+
+class ContainmentMinutes(StepInput):
+    """The minutes of the urgent containment meeting (seed 2.2)."""
+
+    summary: str = Field("", max_length=8000, description="What the meeting found")
+    measures: list[InterimMeasure] = Field(min_length=1, max_length=10)
+    analysis: AnalysisPlan
+
+
+class MeasureReport(StepInput):
+    """An owner's report that an interim measure is done."""
+
+    note: str = Field(min_length=1, max_length=4000, description="What was done")
+    evidence: list[uuid.UUID] = Field(default_factory=list, description="Uploaded attachment ids")
+
+
+class CauseAnalysis(StepInput, MeetingPlan):
+    """The root cause (seed 3-4): a 5-Why chain, its Ishikawa category, and its scope."""
+
+    whys: list[str] = Field(min_length=1, max_length=7, description="Why? ... (5-Why chain)")
+    root_cause: str = Field(min_length=1, max_length=4000, description="The root cause")
+    category: IshikawaCategory
+    scope: ProblemScope
+    affected_batches: str = Field("", max_length=2000, description="Which batches share it")
+    affected_period: str = Field("", max_length=200, description="Which period shares it")
+    evidence: list[uuid.UUID] = Field(default_factory=list, description="Uploaded attachment ids")
+
+    @model_validator(mode="after")
+    def _complete(self) -> CauseAnalysis:
+        if any(not why.strip() for why in self.whys):
+            raise field_error("whys", "every why needs an answer")
+        if self.scope is ProblemScope.SYSTEMIC and not (
+            self.affected_batches or self.affected_period
+        ):
+            raise field_error("affected_batches", "say which batches or which period share it")
+        if self.meeting_at is None:
+            raise field_error("meeting_at", "set the time of the second meeting")
+        return self
+
+
+class PlannedAction(BaseModel):
+    """One action of the second meeting: what, who (one owner), by when."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    type: ActionType
+    description: str = Field(min_length=1, max_length=2000)
+    owner: PersonKey = Field(min_length=1, max_length=64)
+    due_at: AwareDatetime
+
+
+class ActionPlan(StepInput):
+    """The minutes of the second meeting: the actions it decided (seed 4)."""
+
+    summary: str = Field("", max_length=8000, description="What the meeting decided")
+    actions: list[PlannedAction] = Field(min_length=1, max_length=15)
+
+    @model_validator(mode="after")
+    def _improves(self) -> ActionPlan:
+        if not any(a.type in IMPROVEMENTS for a in self.actions):
+            raise field_error(
+                "actions", "add at least one corrective or preventive action (seed 6b)"
+            )
+        return self
+
+
+# Actions that change how things are done, so the problem does not happen again.
+IMPROVEMENTS = frozenset({ActionType.CORRECTIVE, ActionType.PREVENTIVE, ActionType.DESIGN_FEEDBACK})
+# What a problem shared by earlier products needs besides improvements (seed 4).
+SHARED_PROBLEM_ACTIONS = frozenset(
+    {ActionType.NOTIFY_CUSTOMERS, ActionType.REWORK, ActionType.STOCK_SPARES, ActionType.RECALL}
+)
+
+
+def plan_problems(plan: ActionPlan, scope: ProblemScope) -> dict[str, str]:
+    """Return what an action plan lacks for the problem's scope (field: message)."""
+    types = {a.type for a in plan.actions}
+    if scope is ProblemScope.SYSTEMIC and not types & SHARED_PROBLEM_ACTIONS:
+        return {
+            "actions": "the problem is shared: decide how the other affected customers and "
+            "products are dealt with (notify, rework, spare parts or recall)"
+        }
+    if scope is ProblemScope.SINGLE and ActionType.HANDLE_EVENT not in types:
+        return {"actions": "a single event: say how it is handled"}
+    return {}
+
+
+class ActionReport(StepInput):
+    """An owner's report that an action is done."""
+
+    note: str = Field(min_length=1, max_length=4000, description="What was done")
+    evidence: list[uuid.UUID] = Field(default_factory=list, description="Uploaded attachment ids")
+
+
+class ActionChange(BaseModel):
+    """A quality lead reassigns an action or moves its due date, with a reason."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    owner: PersonKey | None = None
+    due_at: AwareDatetime | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ActionChange:
+        if self.owner is None and self.due_at is None:
+            raise field_error("owner", "choose a new owner or a new due date")
+        return self
+
+
+class MeetingChange(BaseModel):
+    """A meeting moved by its organizer."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    starts_at: AwareDatetime
+    minutes: int = Field(60, ge=15, le=480)
+    location: str = Field("", max_length=200)
 
 
 STEP_INPUTS: dict[StepKind, type[StepInput]] = {
     StepKind.ASSESSMENT: AssessmentDecision,
-    StepKind.CONTAINMENT: ContainmentReport,
+    StepKind.INFO_REQUEST: InfoResponse,
+    StepKind.NOT_OURS_APPROVAL: NotOursApproval,
+    StepKind.CONTAINMENT: ContainmentMinutes,
+    StepKind.MEASURE: MeasureReport,
+    StepKind.CAUSE_ANALYSIS: CauseAnalysis,
+    StepKind.ACTION_PLAN: ActionPlan,
+    StepKind.ACTION: ActionReport,
 }

@@ -11,14 +11,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import notifications
 from complaints.audit import record_event
-from complaints.enums import StepStatus
-from complaints.models import Step, StepNotice
+from complaints.enums import Stage, StepStatus
+from complaints.models import Complaint, OutboxMessage, Step, StepNotice
 from complaints.organization import Organization
 from complaints.settings import Settings
 
@@ -48,11 +48,14 @@ class WatchReport:
     message_ids: list[uuid.UUID] = field(default_factory=list)
     overdue: list[Overdue] = field(default_factory=list)
     superseded: int = 0
+    status_updates: int = 0
 
 
 def notices_for(step: Step, org: Organization) -> list[Notice]:
     """Return every notice a step can get, in time order."""
     assert step.due_at is not None
+    # The grade picks the escalation ladder (a step being built has no complaint yet).
+    grade = step.complaint.grade if step.complaint is not None else None
     notices = [
         Notice(
             f"reminder-{hours:g}h",
@@ -71,7 +74,7 @@ def notices_for(step: Step, org: Organization) -> list[Notice]:
             tuple(rung.people),
             level,
         )
-        for level, rung in enumerate(org.escalation_ladder(), start=1)
+        for level, rung in enumerate(org.escalation_ladder(grade), start=1)
     ]
     return sorted(notices, key=lambda notice: notice.at)
 
@@ -130,7 +133,8 @@ def notices_given(session: Session, step_id: uuid.UUID) -> set[str]:
 def watch(
     sessions: sessionmaker[Session], org: Organization, settings: Settings, now: datetime
 ) -> WatchReport:
-    """Give every open step the notices that have come; one transaction per step."""
+    """Give every open step the notices that have come (one transaction per step), and
+    every complainant who heard nothing for a while a status email."""
     report = WatchReport()
     for step_id in open_step_ids(sessions):
         with sessions.begin() as session:
@@ -156,4 +160,48 @@ def watch(
                             notice.level,
                         )
                     )
+    updates = periodic_status_updates(sessions, org, settings, now)
+    report.message_ids += updates
+    report.status_updates = len(updates)
     return report
+
+
+def periodic_status_updates(
+    sessions: sessionmaker[Session], org: Organization, settings: Settings, now: datetime
+) -> list[uuid.UUID]:
+    """Tell each complainant who heard nothing for the policy's interval where things stand.
+
+    The interval slot since receipt is part of the email's dedup key, so two watches in
+    the same slot send one email.
+    """
+    days = org.deadlines.status_every_days
+    if days <= 0:
+        return []
+    interval = timedelta(days=days)
+    with sessions() as session:
+        open_ids = list(
+            session.scalars(
+                select(Complaint.id).where(
+                    Complaint.stage != Stage.CLOSED, Complaint.received_at <= now - interval
+                )
+            )
+        )
+    queued: list[uuid.UUID] = []
+    for complaint_id in open_ids:
+        with sessions.begin() as session:
+            complaint = session.get_one(Complaint, complaint_id)
+            last_told = session.scalar(
+                select(func.max(OutboxMessage.created_at)).where(
+                    OutboxMessage.complaint_id == complaint.id,
+                    OutboxMessage.recipient == complaint.complainant_email,
+                )
+            )
+            if now - (last_told or complaint.received_at) < interval:
+                continue
+            slot = int((now - complaint.received_at) / interval)
+            message, new = notifications.tell_progress(
+                session, complaint, org, settings, occasion=f"status-{slot}", periodic=True
+            )
+            if new:
+                queued.append(message.id)
+    return queued

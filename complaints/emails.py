@@ -35,6 +35,12 @@ class AssessmentRequestContext(EmailContext):
     received_at: datetime
     due_at: datetime
     link_url: str
+    # A later round: what the handler asked the complainant, and the answer.
+    question: str = ""
+    answer: str = ""
+    answer_files: int = 0
+    # A quality lead sent the explanation back: why.
+    returned_because: str = ""
 
 
 class NotOursExplanationContext(EmailContext):
@@ -44,10 +50,103 @@ class NotOursExplanationContext(EmailContext):
 
 
 class ContainmentRequestContext(EmailContext):
+    """To the organizer of the containment meeting: submit its minutes afterwards."""
+
     product: str
     grade: str
     due_at: datetime
     link_url: str
+    meeting_at: datetime
+    meeting_location: str
+
+
+class InfoRequestContext(EmailContext):
+    product: str
+    question: str
+    due_at: datetime
+    link_url: str
+
+
+class NotOursApprovalRequestContext(EmailContext):
+    product: str
+    handler_name: str
+    explanation: str
+    due_at: datetime
+    link_url: str
+
+
+class MeetingInvitationContext(EmailContext):
+    product: str
+    description: str
+    grade: str
+    safety_relevant: bool
+    organizer_name: str
+    attendee_names: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    # The urgent meeting's deadline (the root-cause meeting has none).
+    contain_by: datetime | None = None
+    # A moved meeting: the same calendar event, updated.
+    updated: bool
+
+
+class MeasureRequestContext(EmailContext):
+    product: str
+    measure_type: str
+    measure: str
+    due_at: datetime
+    link_url: str
+
+
+class CauseAnalysisRequestContext(EmailContext):
+    product: str
+    scope: str
+    method: str
+    due_at: datetime
+    link_url: str
+
+
+class ActionPlanRequestContext(EmailContext):
+    product: str
+    root_cause: str
+    problem_scope: str
+    meeting_at: datetime
+    meeting_location: str
+    due_at: datetime
+    link_url: str
+
+
+class ActionRequestContext(EmailContext):
+    product: str
+    action_type: str
+    action: str
+    due_at: datetime
+    link_url: str
+    # The action came from another owner (a quality lead reassigned it).
+    reassigned: bool = False
+
+
+class ActionLine(BaseModel):
+    action_type: str
+    action: str
+    owner_name: str
+    due_at: datetime
+    link_url: str
+
+
+class ActionPlanOverviewContext(EmailContext):
+    product: str
+    actions: list[ActionLine]
+
+
+class StatusUpdateContext(EmailContext):
+    product: str
+    stage: str
+    next_due: datetime | None
+    status_url: str
+    # Sent because nothing visible happened for a while (not because the stage changed).
+    periodic: bool
 
 
 class ReminderContext(EmailContext):
@@ -68,6 +167,16 @@ CONTEXTS: dict[EmailKind, type[EmailContext]] = {
     EmailKind.ASSESSMENT_REQUEST: AssessmentRequestContext,
     EmailKind.NOT_OURS_EXPLANATION: NotOursExplanationContext,
     EmailKind.CONTAINMENT_REQUEST: ContainmentRequestContext,
+    EmailKind.INFO_REQUEST: InfoRequestContext,
+    EmailKind.NOT_OURS_APPROVAL_REQUEST: NotOursApprovalRequestContext,
+    EmailKind.MEETING_INVITATION: MeetingInvitationContext,
+    EmailKind.MEASURE_REQUEST: MeasureRequestContext,
+    EmailKind.STATUS_UPDATE: StatusUpdateContext,
+    EmailKind.CAUSE_ANALYSIS_REQUEST: CauseAnalysisRequestContext,
+    EmailKind.ACTION_MEETING_INVITATION: MeetingInvitationContext,
+    EmailKind.ACTION_PLAN_REQUEST: ActionPlanRequestContext,
+    EmailKind.ACTION_REQUEST: ActionRequestContext,
+    EmailKind.ACTION_PLAN_OVERVIEW: ActionPlanOverviewContext,
 }
 
 SUBJECTS: dict[EmailKind, str] = {
@@ -76,7 +185,17 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.ACKNOWLEDGEMENT: "We have received your complaint %(reference)s",
     EmailKind.ASSESSMENT_REQUEST: "Assessment needed: complaint %(reference)s",
     EmailKind.NOT_OURS_EXPLANATION: "The outcome of your complaint %(reference)s",
-    EmailKind.CONTAINMENT_REQUEST: "Containment needed within 48 hours: complaint %(reference)s",
+    EmailKind.CONTAINMENT_REQUEST: "Containment meeting minutes needed: complaint %(reference)s",
+    EmailKind.INFO_REQUEST: "A question about your complaint %(reference)s",
+    EmailKind.NOT_OURS_APPROVAL_REQUEST: "Approval needed: complaint %(reference)s is not ours",
+    EmailKind.MEETING_INVITATION: "Urgent containment meeting: complaint %(reference)s",
+    EmailKind.MEASURE_REQUEST: "Interim measure for you: complaint %(reference)s",
+    EmailKind.STATUS_UPDATE: "News about your complaint %(reference)s",
+    EmailKind.CAUSE_ANALYSIS_REQUEST: "Root cause analysis for you: complaint %(reference)s",
+    EmailKind.ACTION_MEETING_INVITATION: "Root-cause meeting: complaint %(reference)s",
+    EmailKind.ACTION_PLAN_REQUEST: "Actions to decide: complaint %(reference)s",
+    EmailKind.ACTION_REQUEST: "Corrective action for you: complaint %(reference)s",
+    EmailKind.ACTION_PLAN_OVERVIEW: "Action plan to follow: complaint %(reference)s",
 }
 
 

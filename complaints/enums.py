@@ -31,6 +31,7 @@ class Stage(StrEnum):
     ASSESSMENT = "assessment"
     CONTAINMENT = "containment"
     ROOT_CAUSE = "root_cause"
+    CORRECTIVE_ACTION = "corrective_action"
     CLOSED = "closed"
 
 
@@ -42,7 +43,61 @@ class StepKind(StrEnum):
     """A point where the flow waits for a person."""
 
     ASSESSMENT = "assessment"
+    # The complainant answers the handler's questions (and may upload photos).
+    INFO_REQUEST = "info_request"
+    # A quality lead approves the explanation of a major complaint that is not ours.
+    NOT_OURS_APPROVAL = "not_ours_approval"
+    # The organizer of the urgent containment meeting submits its minutes.
     CONTAINMENT = "containment"
+    # The owner of one interim measure reports it done.
+    MEASURE = "measure"
+    # The analyst named in the containment minutes submits the root cause.
+    CAUSE_ANALYSIS = "cause_analysis"
+    # The organizer of the second (root-cause) meeting submits the actions it decided.
+    ACTION_PLAN = "action_plan"
+    # The owner of one corrective or preventive action reports it done.
+    ACTION = "action"
+
+
+class MeasureType(StrEnum):
+    """Interim measures that contain a problem for the customer (seed 2.2)."""
+
+    COMPENSATION = "compensation"
+    RECALL = "recall"
+    REPAIR = "repair"
+    EXCHANGE = "exchange"
+    OTHER = "other"
+
+
+class IshikawaCategory(StrEnum):
+    """Where a root cause lies (the six Ms of the fishbone diagram)."""
+
+    MAN = "man"
+    MACHINE = "machine"
+    MATERIAL = "material"
+    METHOD = "method"
+    MEASUREMENT = "measurement"
+    ENVIRONMENT = "environment"
+
+
+class ProblemScope(StrEnum):
+    """A single, accidental event, or a problem earlier products or services share."""
+
+    SINGLE = "single"
+    SYSTEMIC = "systemic"
+
+
+class ActionType(StrEnum):
+    """What the second meeting decides (seed 4, seed 6b)."""
+
+    HANDLE_EVENT = "handle_event"
+    NOTIFY_CUSTOMERS = "notify_customers"
+    REWORK = "rework"
+    STOCK_SPARES = "stock_spares"
+    RECALL = "recall"
+    CORRECTIVE = "corrective"
+    PREVENTIVE = "preventive"
+    DESIGN_FEEDBACK = "design_feedback"
 
 
 class StepStatus(StrEnum):
@@ -55,6 +110,10 @@ class LinkAction(StrEnum):
     """What a link lets its recipient do."""
 
     DECIDE = "decide"
+    # The meeting organizer may move the meeting (an updated invitation, same event).
+    RESCHEDULE = "reschedule"
+    # A quality lead may reassign an action or move its due date (with a reason).
+    MANAGE = "manage"
 
 
 class DecisionChannel(StrEnum):
@@ -88,3 +147,13 @@ class EmailKind(StrEnum):
     CONTAINMENT_REQUEST = "containment_request"
     REMINDER = "reminder"
     ESCALATION = "escalation"
+    INFO_REQUEST = "info_request"
+    NOT_OURS_APPROVAL_REQUEST = "not_ours_approval_request"
+    MEETING_INVITATION = "meeting_invitation"
+    MEASURE_REQUEST = "measure_request"
+    STATUS_UPDATE = "status_update"
+    CAUSE_ANALYSIS_REQUEST = "cause_analysis_request"
+    ACTION_MEETING_INVITATION = "action_meeting_invitation"
+    ACTION_PLAN_REQUEST = "action_plan_request"
+    ACTION_REQUEST = "action_request"
+    ACTION_PLAN_OVERVIEW = "action_plan_overview"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Enum,
@@ -106,6 +107,10 @@ class Complaint(Base):
     handler: Mapped[str] = mapped_column(String(64))
     stage: Mapped[Stage] = mapped_column(_enum(Stage), default=Stage.RECEIVED)
     grade: Mapped[Grade | None] = mapped_column(_enum(Grade))
+    safety_relevant: Mapped[bool | None] = mapped_column(Boolean)
+    # Time the deadline clock stood still (waiting on the complainant, if the
+    # organization's policy pauses it); every due time counted from receipt moves by it.
+    clock_paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
     resolution: Mapped[Resolution | None] = mapped_column(_enum(Resolution))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     run_status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.PENDING)
@@ -140,6 +145,8 @@ class Step(Base):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resume_attempts: Mapped[int] = mapped_column(Integer, default=0)
     resume_error: Mapped[str | None] = mapped_column(Text)
+    # What the step is about beyond its kind (e.g. the interim measure to carry out).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     complaint: Mapped[Complaint] = relationship(back_populates="steps")
 
@@ -177,6 +184,8 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(200))
+    # Text attachments (a calendar invitation): [{"filename", "content_type", "text"}].
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True
     )
@@ -219,3 +228,45 @@ class StepNotice(Base):
     # "sent", or "superseded" for a reminder a later one made pointless.
     outcome: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    """A file someone uploaded through a step link (a photo, evidence). Stored on disk
+    under its id, never under the name it was uploaded with."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    step_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("steps.id"), index=True)
+    # A person key of the organization file, or "complainant".
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Meeting(Base):
+    """A meeting the flow convened, sent as a calendar invitation.
+
+    The UID stays the same for the life of the meeting and the sequence grows with
+    every change, so calendars update the event instead of adding another.
+    """
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("complaint_id", "purpose"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    # "containment" (the urgent meeting); later issues add the root-cause meeting.
+    purpose: Mapped[str] = mapped_column(String(32))
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    organizer: Mapped[str] = mapped_column(String(64))
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from complaints import outbox
+from complaints import ics, meetings, outbox
 from complaints.emails import (
     AcknowledgementContext,
+    ActionLine,
+    ActionPlanOverviewContext,
+    ActionPlanRequestContext,
+    ActionRequestContext,
     AssessmentRequestContext,
+    CauseAnalysisRequestContext,
     ContainmentRequestContext,
     EmailContext,
     EscalationContext,
+    InfoRequestContext,
+    MeasureRequestContext,
+    MeetingInvitationContext,
+    NotOursApprovalRequestContext,
     NotOursExplanationContext,
     ReminderContext,
+    StatusUpdateContext,
     render_email,
 )
-from complaints.enums import EmailKind, Locale, StepKind
-from complaints.models import Complaint, OutboxMessage, Step
+from complaints.enums import EmailKind, LinkAction, Locale, StepKind
+from complaints.models import Complaint, Meeting, OutboxMessage, Step
 from complaints.organization import Organization, Person
+from complaints.outbox import EmailAttachment
+from complaints.schedule import contain_by, next_commitment
 from complaints.settings import Settings
-from complaints.steps import DUE_AFTER_RECEIPT, issue_token
+from complaints.steps import COMPLAINANT, issue_token
 from complaints.tokens import sign_status
 
 if TYPE_CHECKING:
@@ -40,6 +52,18 @@ def link_url(settings: Settings, token: str) -> str:
     return f"{settings.public_url.rstrip('/')}/s/{token}"
 
 
+def addressee(org: Organization, complaint: Complaint, key: str) -> Person:
+    """Return whom a person key stands for: someone of the organization, or the complainant."""
+    if key == COMPLAINANT:
+        return Person(
+            key=COMPLAINANT,
+            name=complaint.complainant_name,
+            email=complaint.complainant_email,
+            locale=complaint.locale,
+        )
+    return org.person(key)
+
+
 def acknowledge(
     session: Session, complaint: Complaint, org: Organization, settings: Settings
 ) -> tuple[OutboxMessage, bool]:
@@ -50,7 +74,7 @@ def acknowledge(
         organization=org.name,
         product=complaint.product,
         received_at=complaint.received_at,
-        contain_by=complaint.received_at + DUE_AFTER_RECEIPT[StepKind.CONTAINMENT],
+        contain_by=contain_by(complaint, org),
         status_url=status_url(settings, complaint),
     )
     return _to_complainant(session, complaint, org, EmailKind.ACKNOWLEDGEMENT, context)
@@ -84,34 +108,245 @@ def request_step(
     settings: Settings,
 ) -> OutboxMessage:
     """Queue the email that asks a step's assignee to act, with the step's link."""
-    person = org.person(step.assignee)
+    person = addressee(org, complaint, step.assignee)
     assert step.due_at is not None
+    common: dict[str, Any] = {
+        "reference": complaint.reference,
+        "recipient_name": person.name,
+        "organization": org.name,
+        "product": complaint.product,
+        "due_at": step.due_at,
+        "link_url": link_url(settings, token),
+    }
+    details = step.details or {}
     context: EmailContext
     if step.kind is StepKind.ASSESSMENT:
+        kind = EmailKind.ASSESSMENT_REQUEST
         context = AssessmentRequestContext(
+            **common,
+            description=complaint.description,
+            requested_remedy=complaint.requested_remedy,
+            received_at=complaint.received_at,
+            question=details.get("question", ""),
+            answer=details.get("answer", ""),
+            answer_files=len(details.get("files", [])),
+            returned_because=details.get("returned_because", ""),
+        )
+    elif step.kind is StepKind.INFO_REQUEST:
+        kind = EmailKind.INFO_REQUEST
+        context = InfoRequestContext(**common, question=details["question"])
+    elif step.kind is StepKind.NOT_OURS_APPROVAL:
+        kind = EmailKind.NOT_OURS_APPROVAL_REQUEST
+        context = NotOursApprovalRequestContext(
+            **common,
+            handler_name=addressee(org, complaint, details["handler"]).name,
+            explanation=details["explanation"],
+        )
+    elif step.kind is StepKind.CONTAINMENT:
+        kind = EmailKind.CONTAINMENT_REQUEST
+        meeting = meetings.find(session, complaint.id, meetings.CONTAINMENT)
+        assert meeting is not None, "the containment meeting is convened before its minutes"
+        context = ContainmentRequestContext(
+            **common,
+            grade=complaint.grade.value if complaint.grade else "",
+            meeting_at=meeting.starts_at,
+            meeting_location=meeting.location,
+        )
+    elif step.kind is StepKind.MEASURE:
+        kind = EmailKind.MEASURE_REQUEST
+        context = MeasureRequestContext(
+            **common, measure_type=details["type"], measure=details["description"]
+        )
+    elif step.kind is StepKind.CAUSE_ANALYSIS:
+        kind = EmailKind.CAUSE_ANALYSIS_REQUEST
+        context = CauseAnalysisRequestContext(
+            **common, scope=details["scope"], method=details["method"]
+        )
+    elif step.kind is StepKind.ACTION_PLAN:
+        kind = EmailKind.ACTION_PLAN_REQUEST
+        meeting = meetings.find(session, complaint.id, meetings.ROOT_CAUSE)
+        analysis = _decision_of_kind(complaint, StepKind.CAUSE_ANALYSIS)
+        assert meeting is not None, "the root-cause meeting is convened before its minutes"
+        context = ActionPlanRequestContext(
+            **common,
+            root_cause=analysis["root_cause"],
+            problem_scope=analysis["scope"],
+            meeting_at=meeting.starts_at,
+            meeting_location=meeting.location,
+        )
+    else:
+        kind = EmailKind.ACTION_REQUEST
+        context = ActionRequestContext(
+            **common, action_type=details["type"], action=details["description"]
+        )
+    return _enqueue(session, complaint, f"{step.key}:{person.key}", kind, person, org, context)[0]
+
+
+def tell_new_owner(
+    session: Session,
+    complaint: Complaint,
+    step: Step,
+    token: str,
+    org: Organization,
+    settings: Settings,
+) -> OutboxMessage:
+    """Queue the request to the owner an action was reassigned to."""
+    person = addressee(org, complaint, step.assignee)
+    assert step.due_at is not None
+    context = ActionRequestContext(
+        reference=complaint.reference,
+        recipient_name=person.name,
+        organization=org.name,
+        product=complaint.product,
+        due_at=step.due_at,
+        link_url=link_url(settings, token),
+        action_type=step.details["type"],
+        action=step.details["description"],
+        reassigned=True,
+    )
+    occasion = f"{step.key}:reassigned-{step.details.get('reassigned', 0)}"
+    kind = EmailKind.ACTION_REQUEST
+    return _enqueue(session, complaint, occasion, kind, person, org, context)[0]
+
+
+def action_plan_overview(
+    session: Session,
+    complaint: Complaint,
+    action_steps: list[Step],
+    org: Organization,
+    settings: Settings,
+) -> list[OutboxMessage]:
+    """Queue, to each quality lead, the actions decided, each with a link to manage it.
+
+    Queued once per complaint and lead (its links are issued with it, then only hashed).
+    """
+    messages = []
+    for key in org.quality_leads:
+        person = org.person(key)
+        dedup = f"{complaint.id}:action-plan:{key}:{EmailKind.ACTION_PLAN_OVERVIEW.value}"
+        if outbox.exists(session, dedup):
+            continue
+        lines = []
+        for step in action_steps:
+            assert step.due_at is not None
+            token = issue_token(
+                session,
+                step,
+                recipient=key,
+                secret=settings.secret_key.get_secret_value(),
+                grace=timedelta(hours=settings.link_grace_hours),
+                actions=(LinkAction.MANAGE,),
+            )
+            lines.append(
+                ActionLine(
+                    action_type=step.details["type"],
+                    action=step.details["description"],
+                    owner_name=addressee(org, complaint, step.assignee).name,
+                    due_at=step.due_at,
+                    link_url=link_url(settings, token),
+                )
+            )
+        context = ActionPlanOverviewContext(
+            reference=complaint.reference,
+            recipient_name=person.name,
+            organization=org.name,
+            product=complaint.product,
+            actions=lines,
+        )
+        kind = EmailKind.ACTION_PLAN_OVERVIEW
+        messages.append(_enqueue(session, complaint, "action-plan", kind, person, org, context)[0])
+    return messages
+
+
+def _decision_of_kind(complaint: Complaint, kind: StepKind) -> dict[str, Any]:
+    """Return the latest decision of a step kind (e.g. the cause analysis)."""
+    decided = [s for s in complaint.steps if s.kind is kind and s.decision is not None]
+    assert decided, f"no decided {kind.value} step"
+    return dict(decided[-1].decision or {})
+
+
+def invite(
+    session: Session,
+    complaint: Complaint,
+    meeting: Meeting,
+    org: Organization,
+    settings: Settings,
+) -> list[OutboxMessage]:
+    """Queue the meeting's calendar invitation (this sequence of it) to everyone invited."""
+    organizer = org.person(meeting.organizer)
+    people = [organizer, *(org.person(key) for key in meeting.attendees)]
+    urgent = meeting.purpose == meetings.CONTAINMENT
+    calendar = ics.invitation(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        summary=f"{complaint.reference} · {'containment' if urgent else 'root-cause'} meeting",
+        description=f"{complaint.reference}: {complaint.product}",
+        location=meeting.location,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        zone=org.zone_of(),
+        organizer=ics.Invitee(organizer.name, str(organizer.email)),
+        attendees=[ics.Invitee(p.name, str(p.email)) for p in people[1:]],
+        stamp=meeting.updated_at,
+    )
+    invitation = EmailAttachment(filename="invite.ics", content_type="text/calendar", text=calendar)
+    messages = []
+    for person in people:
+        context = MeetingInvitationContext(
             reference=complaint.reference,
             recipient_name=person.name,
             organization=org.name,
             product=complaint.product,
             description=complaint.description,
-            requested_remedy=complaint.requested_remedy,
-            received_at=complaint.received_at,
-            due_at=step.due_at,
-            link_url=link_url(settings, token),
+            grade=complaint.grade.value if complaint.grade else "",
+            safety_relevant=bool(complaint.safety_relevant),
+            organizer_name=organizer.name,
+            attendee_names=[p.name for p in people],
+            starts_at=meeting.starts_at,
+            ends_at=meeting.ends_at,
+            location=meeting.location,
+            contain_by=contain_by(complaint, org) if urgent else None,
+            updated=meeting.sequence > 0,
         )
-        kind = EmailKind.ASSESSMENT_REQUEST
-    else:
-        context = ContainmentRequestContext(
-            reference=complaint.reference,
-            recipient_name=person.name,
-            organization=org.name,
-            product=complaint.product,
-            grade=(complaint.grade.value if complaint.grade else ""),
-            due_at=step.due_at,
-            link_url=link_url(settings, token),
+        occasion = f"meeting-{meeting.purpose}-{meeting.sequence}"
+        message, _new = _enqueue(
+            session,
+            complaint,
+            occasion,
+            EmailKind.MEETING_INVITATION if urgent else EmailKind.ACTION_MEETING_INVITATION,
+            person,
+            org,
+            context,
+            attachments=[invitation],
         )
-        kind = EmailKind.CONTAINMENT_REQUEST
-    return _enqueue(session, complaint, f"{step.key}:{person.key}", kind, person, org, context)[0]
+        messages.append(message)
+    return messages
+
+
+def tell_progress(
+    session: Session,
+    complaint: Complaint,
+    org: Organization,
+    settings: Settings,
+    *,
+    occasion: str,
+    periodic: bool = False,
+) -> tuple[OutboxMessage, bool]:
+    """Queue a status email to the complainant (once per occasion)."""
+    next_due = next_commitment(complaint, org)
+    context = StatusUpdateContext(
+        reference=complaint.reference,
+        recipient_name=complaint.complainant_name,
+        organization=org.name,
+        product=complaint.product,
+        stage=complaint.stage.value,
+        next_due=next_due,
+        status_url=status_url(settings, complaint),
+        periodic=periodic,
+    )
+    return _to_complainant(
+        session, complaint, org, EmailKind.STATUS_UPDATE, context, occasion=occasion
+    )
 
 
 def give_notice(
@@ -128,10 +363,10 @@ def give_notice(
     """
     complaint = step.complaint
     assert step.due_at is not None
-    owner = org.person(step.assignee)
+    owner = addressee(org, complaint, step.assignee)
     messages = []
     for key in notice.people:
-        person = org.person(key)
+        person = addressee(org, complaint, key)
         token = issue_token(
             session,
             step,
@@ -165,14 +400,11 @@ def _to_complainant(
     org: Organization,
     kind: EmailKind,
     context: EmailContext,
+    *,
+    occasion: str = "complainant",
 ) -> tuple[OutboxMessage, bool]:
-    complainant = Person(
-        key="complainant",
-        name=complaint.complainant_name,
-        email=complaint.complainant_email,
-        locale=complaint.locale,
-    )
-    return _enqueue(session, complaint, "complainant", kind, complainant, org, context)
+    complainant = addressee(org, complaint, COMPLAINANT)
+    return _enqueue(session, complaint, occasion, kind, complainant, org, context)
 
 
 def _enqueue(
@@ -183,6 +415,8 @@ def _enqueue(
     person: Person,
     org: Organization,
     context: EmailContext,
+    *,
+    attachments: list[EmailAttachment] | None = None,
 ) -> tuple[OutboxMessage, bool]:
     email = render_email(kind, context, locale=Locale(person.locale), zone=org.zone_of(person))
     return outbox.enqueue(
@@ -193,4 +427,5 @@ def _enqueue(
         recipient=str(person.email),
         recipient_name=person.name,
         email=email,
+        attachments=attachments,
     )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from complaints.enums import Locale
+from complaints.clock import WorkingCalendar, add_hours
+from complaints.enums import Grade, Locale
 
 
 class Person(BaseModel):
@@ -35,12 +38,59 @@ class EscalationLevel(BaseModel):
     people: list[str] = Field(min_length=1)
 
 
-class DeadlinePolicy(BaseModel):
-    """When the owner of a waiting step is reminded, and who hears when it is overdue."""
+class DueHours(BaseModel):
+    """How long each kind of step may take: from receipt (assessment, containment) or
+    from the step's opening (the others), on the policy's clock."""
 
+    # A misspelt step name would otherwise silently keep its default.
+    model_config = ConfigDict(extra="forbid")
+
+    assessment: float = Field(default=24, gt=0)
+    info_request: float = Field(default=72, gt=0)
+    not_ours_approval: float = Field(default=24, gt=0)
+    containment: float = Field(default=48, gt=0)
+    # The minutes of the second (root-cause) meeting, from when that step opens.
+    action_plan: float = Field(default=72, gt=0)
+
+
+# An empty ladder for a grade would be ambiguous (no escalation, or the default?): refused.
+Ladder = Annotated[list[EscalationLevel], Field(min_length=1)]
+
+
+class DeadlinePolicy(BaseModel):
+    """When steps are due, who is reminded before, and who hears when one is overdue."""
+
+    # "business": only the working time of ``working`` counts towards a due time.
+    clock: Literal["calendar", "business"] = "calendar"
+    working: WorkingCalendar = Field(default_factory=WorkingCalendar)
+    due_hours: DueHours = Field(default_factory=DueHours)
+    # Overrides ``due_hours.containment`` once the grade is known.
+    containment_hours_by_grade: dict[Grade, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict
+    )
     reminders_before_hours: list[float] = Field(default_factory=lambda: [4.0, 1.0])
     # Empty: the quality leads, at the due time.
     escalation: list[EscalationLevel] = Field(default_factory=list)
+    # A grade's own ladder replaces ``escalation`` for complaints of that grade.
+    escalation_by_grade: dict[Grade, Ladder] = Field(default_factory=dict)
+    # True: the clock stands still while the flow waits for the complainant's answer.
+    pause_for_complainant: bool = False
+    # A status email to the complainant after this many days without visible progress
+    # (0: never).
+    status_every_days: float = Field(default=3, ge=0)
+
+    @field_validator("escalation_by_grade", mode="before")
+    @classmethod
+    def _unwrap_ladders(cls, value: Any) -> Any:
+        # TOML also allows ``[deadlines.escalation_by_grade.<grade>]`` with a ``ladder`` key.
+        if not isinstance(value, dict):
+            return value
+        return {
+            grade: ladder["ladder"]
+            if isinstance(ladder, dict) and set(ladder) == {"ladder"}
+            else ladder
+            for grade, ladder in value.items()
+        }
 
 
 class Organization(BaseModel):
@@ -64,6 +114,12 @@ class Organization(BaseModel):
             raise ValueError(f"default_department {self.default_department!r} is not defined")
         named = [h for d in self.departments.values() for h in d.handlers] + self.quality_leads
         named += [p for level in self.deadlines.escalation for p in level.people]
+        named += [
+            p
+            for ladder in self.deadlines.escalation_by_grade.values()
+            for level in ladder
+            for p in level.people
+        ]
         missing = sorted({key for key in named if key not in self.people})
         if missing:
             raise ValueError(f"people not defined: {', '.join(missing)}")
@@ -81,11 +137,41 @@ class Organization(BaseModel):
                 return department
         return self.departments[self.default_department]
 
-    def escalation_ladder(self) -> list[EscalationLevel]:
-        """Return the escalation levels, lowest first (default: quality leads at the due time)."""
-        ladder = self.deadlines.escalation or [
-            EscalationLevel(after_hours=0, people=self.quality_leads)
-        ]
+    @property
+    def business_hours(self) -> bool:
+        """Whether due times count only working hours."""
+        return self.deadlines.clock == "business"
+
+    def due_after(self, start: datetime, hours: float) -> datetime:
+        """Return the due time ``hours`` after ``start`` on the policy's clock (in UTC)."""
+        return add_hours(
+            start,
+            hours,
+            business=self.business_hours,
+            calendar=self.deadlines.working,
+            zone=ZoneInfo(self.timezone),
+        )
+
+    def containment_hours(self, grade: Grade | None) -> float:
+        """Return the hours the containment meeting may take for a grade (None: not known)."""
+        by_grade = self.deadlines.containment_hours_by_grade
+        if grade is not None and grade in by_grade:
+            return by_grade[grade]
+        return self.deadlines.due_hours.containment
+
+    def escalation_ladder(self, grade: Grade | None = None) -> list[EscalationLevel]:
+        """Return the escalation levels for a grade, lowest first.
+
+        A grade without its own ladder gets the general one; without that, the quality
+        leads at the due time.
+        """
+        by_grade = self.deadlines.escalation_by_grade
+        if grade is not None and grade in by_grade:
+            ladder = by_grade[grade]
+        else:
+            ladder = self.deadlines.escalation or [
+                EscalationLevel(after_hours=0, people=self.quality_leads)
+            ]
         return sorted(ladder, key=lambda level: level.after_hours)
 
     def zone_of(self, person: Person | None = None) -> ZoneInfo:

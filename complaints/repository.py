@@ -10,7 +10,15 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from complaints.enums import OutboxStatus, RunStatus, StepStatus
-from complaints.models import Base, Complaint, Event, LinkToken, OutboxMessage, Step
+from complaints.models import (
+    Attachment,
+    Base,
+    Complaint,
+    Event,
+    LinkToken,
+    OutboxMessage,
+    Step,
+)
 
 
 def get_complaint(session: Session, complaint_id: uuid.UUID) -> Complaint | None:
@@ -95,3 +103,20 @@ def operational_counts(session: Session) -> dict[str, int]:
             Step, (Step.status == StepStatus.DECIDED) & Step.applied_at.is_(None)
         ),
     }
+
+
+def restarts_of(session: Session, complaint_id: uuid.UUID) -> int:
+    """Return how many times a complaint's run was started again."""
+    query = select(func.count()).where(
+        Event.complaint_id == complaint_id, Event.kind == "run.restarted"
+    )
+    return int(session.scalar(query) or 0)
+
+
+def attachments_of(session: Session, complaint_id: uuid.UUID) -> Sequence[Attachment]:
+    """Return the files uploaded for a complaint, oldest first."""
+    return session.scalars(
+        select(Attachment)
+        .where(Attachment.complaint_id == complaint_id)
+        .order_by(Attachment.uploaded_at)
+    ).all()

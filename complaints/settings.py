@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # A run that has sent no heartbeat for this long is taken as dead (its worker was
     # killed) and started again; a crashed run is started again at once.
     run_stall_seconds: int = 300
+    # How many times a complaint's run is started again after crashing or failing before
+    # it is left to an operator (a bug would otherwise fail over and over).
+    run_restart_limit: int = 5
     link_grace_hours: int = 72
     # Bad links (unknown, expired, tampered) one client may present per window before
     # it gets 429 for the rest of the window.
@@ -58,6 +61,13 @@ class Settings(BaseSettings):
     # Retry delays of undelivered mail grow from the base, doubling, up to the maximum.
     outbox_retry_base_seconds: float = 2.0
     outbox_retry_max_seconds: float = 3600.0
+    # Files people upload through step links (photos, evidence), each stored under its
+    # id (never under the name it came with), readable by the app's user only.
+    upload_dir: Path = PROJECT_DIR / "var" / "uploads"
+    # Largest file accepted, in bytes.
+    upload_max_bytes: int = 10 * 1024 * 1024
+    # Most files accepted with one form submission.
+    upload_max_files: int = 5
 
     @model_validator(mode="after")
     def _public_url_defaults_to_the_web_app(self) -> Settings:

@@ -7,23 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from complaints import repository
+from complaints import meetings, repository
 from complaints.audit import record_event
 from complaints.contracts import StepInput
 from complaints.enums import DecisionChannel, Grade, LinkAction, StepKind, StepStatus
-from complaints.models import Complaint, LinkToken, Step, utcnow
+from complaints.models import Complaint, LinkToken, Meeting, Step, utcnow
 from complaints.tokens import hash_token, new_token
 
-# Within how long of receipt each step is due (ISO 10002 7.5; seed 001: contain in 48 h).
-DUE_AFTER_RECEIPT = {
-    StepKind.ASSESSMENT: timedelta(hours=24),
-    StepKind.CONTAINMENT: timedelta(hours=48),
-}
 PREFECT_UI_ACTOR = "operator"
+# Steps that take a meeting's minutes, and the meeting (its purpose) they are of.
+MEETING_OF_MINUTES = {
+    StepKind.CONTAINMENT: meetings.CONTAINMENT,
+    StepKind.ACTION_PLAN: meetings.ROOT_CAUSE,
+}
+# The assignee of a step the complainant acts on (not a person of the organization).
+COMPLAINANT = "complainant"
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,11 @@ def open_step(
     kind: StepKind,
     key: str,
     assignee: str,
+    due_at: datetime,
     secret: str,
     link_grace: timedelta,
+    details: dict[str, Any] | None = None,
+    actions: tuple[LinkAction, ...] = (LinkAction.DECIDE,),
     now: datetime | None = None,
 ) -> OpenedStep:
     """Open a step (once per complaint and key) with a link token for its assignee."""
@@ -57,7 +62,8 @@ def open_step(
         key=key,
         assignee=assignee,
         opened_at=opened_at,
-        due_at=complaint.received_at + DUE_AFTER_RECEIPT[kind],
+        due_at=due_at,
+        details=details or {},
     )
     try:
         with session.begin_nested():
@@ -66,7 +72,9 @@ def open_step(
         raced = repository.get_step(session, complaint.id, key)
         assert raced is not None
         return OpenedStep(raced, None)
-    token = issue_token(session, step, recipient=assignee, secret=secret, grace=link_grace)
+    token = issue_token(
+        session, step, recipient=assignee, secret=secret, grace=link_grace, actions=actions
+    )
     record_event(
         session,
         complaint.id,
@@ -152,8 +160,9 @@ def record_decision(
         .execution_options(synchronize_session=False)
     )
     session.refresh(step)
-    if step.kind is StepKind.ASSESSMENT:
+    if step.kind is StepKind.ASSESSMENT and payload.get("grade"):
         step.complaint.grade = Grade(payload["grade"])
+        step.complaint.safety_relevant = bool(payload.get("safety_relevant"))
     record_event(
         session,
         step.complaint_id,
@@ -191,3 +200,76 @@ def apply_decision(
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def step_details(
+    session: Session, complaint: Complaint, kind: StepKind, refs: dict[str, str | int]
+) -> dict[str, Any]:
+    """Return what a step is about, taken from the earlier steps ``refs`` point at.
+
+    The flow passes references only; the text (a question, an answer, a measure) stays
+    in this database.
+    """
+
+    def decision_of(key: object) -> dict[str, Any]:
+        step = repository.get_step(session, complaint.id, str(key))
+        if step is None or step.decision is None:
+            raise LookupError(f"step {key} of {complaint.id} has no decision")
+        return step.decision
+
+    if kind is StepKind.INFO_REQUEST:
+        return {"question": decision_of(refs["asked_in"])["question"]}
+    if kind is StepKind.NOT_OURS_APPROVAL:
+        assessment = repository.get_step(session, complaint.id, str(refs["assessment_step"]))
+        assert assessment is not None and assessment.decision is not None
+        return {
+            "explanation": assessment.decision["explanation"],
+            "handler": assessment.decided_by or complaint.handler,
+        }
+    if kind is StepKind.MEASURE:
+        measure = decision_of(refs["minutes_step"])["measures"][int(refs["index"])]
+        return {**measure, "index": int(refs["index"])}
+    if kind is StepKind.CAUSE_ANALYSIS:
+        return dict(decision_of(refs["minutes_step"])["analysis"])
+    if kind is StepKind.ACTION:
+        action = decision_of(refs["plan_step"])["actions"][int(refs["index"])]
+        return {**action, "index": int(refs["index"])}
+    if kind is StepKind.ASSESSMENT and "info_step" in refs:
+        info_key = str(refs["info_step"])
+        info = repository.get_step(session, complaint.id, info_key)
+        assert info is not None and info.decision is not None
+        return {
+            "question": info.details.get("question", ""),
+            "answer": info.decision.get("answer", ""),
+            "files": [str(f) for f in info.decision.get("files", [])],
+            "info_step": info_key,
+        }
+    if kind is StepKind.ASSESSMENT and "approval_step" in refs:
+        return {"returned_because": decision_of(refs["approval_step"])["comment"]}
+    return {}
+
+
+def assignee_for(
+    session: Session,
+    complaint: Complaint,
+    kind: StepKind,
+    details: dict[str, Any],
+    quality_leads: list[str],
+) -> str:
+    """Return who acts on a step: the handler unless the step says otherwise."""
+    if kind is StepKind.INFO_REQUEST:
+        return COMPLAINANT
+    if kind is StepKind.NOT_OURS_APPROVAL:
+        return quality_leads[0]
+    if kind in (StepKind.MEASURE, StepKind.ACTION):
+        return str(details["owner"])
+    if kind is StepKind.CAUSE_ANALYSIS:
+        return str(details["analyst"])
+    if kind in MEETING_OF_MINUTES:
+        meeting = session.scalars(
+            select(Meeting).where(
+                Meeting.complaint_id == complaint.id, Meeting.purpose == MEETING_OF_MINUTES[kind]
+            )
+        ).first()
+        return meeting.organizer if meeting else complaint.handler
+    return complaint.handler

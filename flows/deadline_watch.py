@@ -23,9 +23,11 @@ async def deadline_watch(as_of: datetime | None = None) -> int:
     for step in summary.overdue:
         await mark_overdue(step)
     get_run_logger().info(
-        "%d notices sent (%d overdue steps), %d stale reminders skipped",
+        "%d emails queued (%d overdue steps, %d complainant status updates), "
+        "%d stale reminders skipped",
         len(summary.message_ids),
         len(summary.overdue),
+        summary.status_updates,
         summary.superseded,
     )
     return len(summary.message_ids)

@@ -16,6 +16,7 @@ from tasks.notify import deliver_mail
 from tasks.steps import open_step, take_decision
 
 Decision = TypeVar("Decision", bound=StepInput)
+Refs = dict[str, str | int]
 
 # A suspend timeout that expires marks the run Failed. Deadlines are business events
 # handled outside the run (reminders, escalation), so a waiting complaint never expires.
@@ -23,22 +24,43 @@ NEVER_EXPIRES: int | None = None
 
 
 def step_key(kind: StepKind, round_: int = 1) -> str:
-    """Return the suspend key of a step: unique per complaint, so each step opens once."""
-    return f"{kind.value}-{round_}"
+    """Return the suspend key of a step: unique per complaint, so each step opens once.
+
+    Prefect allows lowercase letters, digits and dashes in input keys.
+    """
+    return f"{kind.value.replace('_', '-')}-{round_}"
 
 
-async def await_decision(
-    complaint_id: uuid.UUID, kind: StepKind, contract: type[Decision], *, round_: int = 1
-) -> Decision:
-    """Ask a person for a decision and wait for it, suspended, holding no process."""
+async def open_waiting_step(
+    complaint_id: uuid.UUID, kind: StepKind, *, round_: int = 1, refs: Refs | None = None
+) -> str:
+    """Open a step and send its email (once); return its key."""
     key = step_key(kind, round_)
-    opened = open_step(complaint_id, kind, key)
+    opened = open_step(complaint_id, kind, key, refs)
     if opened.message_ids:
         await deliver_mail(opened.message_ids)
-    get_run_logger().info("Waiting for step %s (step id %s)", key, opened.step_id)
-    # On resume the flow runs again from the top: the tasks above return their stored
+    get_run_logger().info("Step %s open (step id %s)", key, opened.step_id)
+    return key
+
+
+async def wait_for(complaint_id: uuid.UUID, key: str, contract: type[Decision]) -> Decision:
+    """Wait, suspended and holding no process, for an open step's decision."""
+    # On resume the flow runs again from the top: the tasks before return their stored
     # results, and this call, whose key has been used, returns the input at once.
     received = await asuspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)
     recorded = take_decision(complaint_id, key, received)
     get_run_logger().info("Step %s decided", key)
     return contract.model_validate(recorded)
+
+
+async def await_decision(
+    complaint_id: uuid.UUID,
+    kind: StepKind,
+    contract: type[Decision],
+    *,
+    round_: int = 1,
+    refs: Refs | None = None,
+) -> Decision:
+    """Ask a person for a decision and wait for it."""
+    key = await open_waiting_step(complaint_id, kind, round_=round_, refs=refs)
+    return await wait_for(complaint_id, key, contract)

@@ -29,6 +29,7 @@ class WatchSummary(BaseModel):
     message_ids: list[uuid.UUID]
     overdue: list[OverdueStep]
     superseded: int
+    status_updates: int = 0
 
 
 @step_task("check-deadlines")
@@ -39,6 +40,7 @@ def check_deadlines(as_of: datetime | None) -> WatchSummary:
         message_ids=report.message_ids,
         overdue=[OverdueStep(**vars(o)) for o in report.overdue],
         superseded=report.superseded,
+        status_updates=report.status_updates,
     )
 
 

@@ -7,13 +7,34 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
-from complaints import notifications, service, steps
+from complaints import notifications, schedule, service, steps
 from complaints.contracts import StepInput
-from complaints.enums import Stage, StepKind
+from complaints.enums import LinkAction, Stage, StepKind
+from complaints.models import Complaint, utcnow
+from complaints.organization import Organization
+from complaints.settings import Settings
 from tasks.runtime import organization, settings, step_task, transaction
 
-STAGE_OF_STEP = {StepKind.ASSESSMENT: Stage.ASSESSMENT, StepKind.CONTAINMENT: Stage.CONTAINMENT}
+STAGE_OF_STEP = {
+    StepKind.ASSESSMENT: Stage.ASSESSMENT,
+    StepKind.INFO_REQUEST: Stage.ASSESSMENT,
+    StepKind.NOT_OURS_APPROVAL: Stage.ASSESSMENT,
+    StepKind.CONTAINMENT: Stage.CONTAINMENT,
+    StepKind.MEASURE: Stage.CONTAINMENT,
+    StepKind.CAUSE_ANALYSIS: Stage.ROOT_CAUSE,
+    StepKind.ACTION_PLAN: Stage.ROOT_CAUSE,
+    StepKind.ACTION: Stage.CORRECTIVE_ACTION,
+}
+# Stages the complainant hears about when the complaint enters them (ISO 10002 7.3); the
+# assessment follows the acknowledgement at once, and closing has its own email.
+TOLD_STAGES = {Stage.CONTAINMENT, Stage.ROOT_CAUSE, Stage.CORRECTIVE_ACTION}
+# A meeting's organizer may also move the meeting with the minutes link.
+STEP_ACTIONS = {
+    StepKind.CONTAINMENT: (LinkAction.DECIDE, LinkAction.RESCHEDULE),
+    StepKind.ACTION_PLAN: (LinkAction.DECIDE, LinkAction.RESCHEDULE),
+}
 
 
 class OpenedStepRef(BaseModel):
@@ -25,29 +46,55 @@ class OpenedStepRef(BaseModel):
 
 
 @step_task("open-step")
-def open_step(complaint_id: uuid.UUID, kind: StepKind, key: str) -> OpenedStepRef:
-    """Open a waiting step and queue the email that asks its assignee to act."""
+def open_step(
+    complaint_id: uuid.UUID,
+    kind: StepKind,
+    key: str,
+    refs: dict[str, str | int] | None = None,
+) -> OpenedStepRef:
+    """Open a waiting step and queue the email that asks its assignee to act.
+
+    ``refs`` point at the earlier steps this one is about (the question asked, the
+    minutes that set the measure); the step's details and assignee come from them.
+    """
     config = settings()
     org = organization()
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
-        service.move_to_stage(session, complaint_id, STAGE_OF_STEP[kind])
+        message_ids = enter_stage(session, complaint, STAGE_OF_STEP[kind], org, config)
+        details = steps.step_details(session, complaint, kind, refs or {})
+        opened_at = utcnow()
         opened = steps.open_step(
             session,
             complaint,
             kind=kind,
             key=key,
-            assignee=complaint.handler,
+            assignee=steps.assignee_for(session, complaint, kind, details, org.quality_leads),
+            due_at=schedule.due_at(complaint, kind, org, opened_at=opened_at, details=details),
             secret=config.secret_key.get_secret_value(),
             link_grace=timedelta(hours=config.link_grace_hours),
+            details=details,
+            actions=STEP_ACTIONS.get(kind, (LinkAction.DECIDE,)),
+            now=opened_at,
         )
-        message_ids = []
         if opened.token is not None:
             message = notifications.request_step(
                 session, complaint, opened.step, opened.token, org, config
             )
             message_ids.append(message.id)
         return OpenedStepRef(step_id=opened.step.id, key=key, message_ids=message_ids)
+
+
+def enter_stage(
+    session: Session, complaint: Complaint, stage: Stage, org: Organization, config: Settings
+) -> list[uuid.UUID]:
+    """Move a complaint to a stage; tell the complainant if it is one they hear about."""
+    if not service.move_to_stage(session, complaint.id, stage) or stage not in TOLD_STAGES:
+        return []
+    message, _new = notifications.tell_progress(
+        session, complaint, org, config, occasion=f"stage-{stage.value}"
+    )
+    return [message.id]
 
 
 @step_task("take-decision")

@@ -26,6 +26,18 @@ from tests.support.stack import PrefectServer, Stack
 POSTGRES_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL", "")
 
 
+def once_on(backend: str, preferred: str) -> None:
+    """Run a long scenario on one backend only (the preferred one, if it is available).
+
+    Every shorter end-to-end test and every domain test runs on both backends; the long
+    scenarios add nothing backend-specific, and running them twice would make `make
+    test` too slow.
+    """
+    available = preferred == "sqlite" or bool(POSTGRES_URL)
+    if backend != preferred and available:
+        pytest.skip(f"this scenario runs once, on {preferred}")
+
+
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )

@@ -19,8 +19,9 @@ from complaints.settings import PROJECT_DIR, Settings, get_settings
 from ui_api.orchestration import Orchestrator
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
-from ui_api.routes import dev, intake, status, steps
+from ui_api.routes import dev, files, intake, status, steps
 
+# Largest request body; step-link POSTs may carry uploads on top (see _body_limit).
 MAX_BODY_BYTES = 256 * 1024
 STRICT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(intake.router)
     app.include_router(steps.router)
+    app.include_router(files.router)
     app.include_router(status.router)
     if settings.dev_mailbox_enabled:
         app.include_router(dev.router)
@@ -99,7 +101,13 @@ def _add_middleware(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        uploads = _carries_uploads(request)
+        if uploads and length is None:
+            # The limit is enforced on Content-Length alone: a chunked body, which has none,
+            # would slip past it with as many files as it liked, so a step form must say.
+            return JSONResponse({"detail": "Content-Length required"}, status_code=411)
+        limit = _body_limit(app.state.settings) if uploads else MAX_BODY_BYTES
+        if length and (not length.isdigit() or int(length) > limit):
             return JSONResponse({"detail": "request body too large"}, status_code=413)
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
@@ -111,6 +119,16 @@ def _add_middleware(app: FastAPI) -> None:
                 "Content-Security-Policy", MAILBOX_CSP if is_mailbox else STRICT_CSP
             )
         return response
+
+
+def _carries_uploads(request: Request) -> bool:
+    """Whether a request may carry uploaded files (a step link's form)."""
+    return request.method == "POST" and request.url.path.startswith("/s/")
+
+
+def _body_limit(settings: Settings) -> int:
+    """Return the largest body of a step form: every file it may carry, and the fields."""
+    return settings.upload_max_files * settings.upload_max_bytes + MAX_BODY_BYTES
 
 
 def _add_pages(app: FastAPI) -> None:

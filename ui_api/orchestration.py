@@ -24,16 +24,19 @@ from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
     FlowRunFilter,
+    FlowRunFilterId,
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import SetStateStatus
+from prefect.client.schemas.sorting import TaskRunSort
 from prefect.states import AwaitingRetry, Crashed
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import outbox, repository, service
-from complaints.enums import DecisionChannel, Stage
+from complaints.contracts import REDACTED, STEP_INPUTS
+from complaints.enums import DecisionChannel, Stage, StepKind
 from complaints.models import utcnow
 from complaints.settings import Settings
 
@@ -93,14 +96,18 @@ class Orchestrator:
         """Start again the runs of open complaints that crashed or whose process vanished.
 
         A worker killed mid-step (or a Prefect hiccup while submitting) leaves a run
-        Crashed, or Running with nobody running it. The run executes again from the
+        Crashed, or Running with nobody running it. A run that Failed (the database or
+        Prefect away for longer than a task's retries) is started again a few times
+        (``run_restart_limit``), then left to an operator. The run executes again from the
         top: finished tasks return their stored results and every side effect is keyed,
         so nothing is repeated.
         """
         runs = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(any_=[StateType.CRASHED, StateType.RUNNING])
+                    type=FlowRunFilterStateType(
+                        any_=[StateType.CRASHED, StateType.RUNNING, StateType.FAILED]
+                    )
                 )
             ),
             deployment_filter=DeploymentFilter(
@@ -110,11 +117,17 @@ class Orchestrator:
         )
         for run in runs:
             assert run.state is not None
-            if run.state.type is StateType.RUNNING and not await self._stalled(client, run):
-                continue
+            # Our database first: runs of other installations, or of closed complaints,
+            # cost no further calls to the Prefect API.
             complaint_id = await asyncio.to_thread(self._open_complaint_of, run.id)
             if complaint_id is None:
                 continue
+            if run.state.type is StateType.RUNNING and not await self._stalled(client, run):
+                continue
+            if run.state.type is StateType.FAILED and not await asyncio.to_thread(
+                self._may_retry, complaint_id
+            ):
+                continue  # failed again and again: left to an operator
             if run.state.type is StateType.RUNNING:
                 await client.set_flow_run_state(
                     run.id, Crashed(message="No heartbeat: its worker is gone"), force=True
@@ -136,9 +149,23 @@ class Orchestrator:
             },
         )
         beats = response.json().get("events", [])
-        last = datetime.fromisoformat(beats[0]["occurred"]) if beats else run.state.timestamp
-        age = (utcnow() - last).total_seconds()
+        signs = [run.state.timestamp]
+        if beats:
+            signs.append(datetime.fromisoformat(beats[0]["occurred"]))
+        # Heartbeats travel as events, which a busy server may drop; every task a run
+        # starts or finishes is a state change through the API: a second sign of life.
+        task_runs = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+            sort=TaskRunSort.EXPECTED_START_TIME_DESC,
+            limit=5,
+        )
+        signs += [t.state.timestamp for t in task_runs if t.state is not None]
+        age = (utcnow() - max(signs)).total_seconds()
         return age > self.settings.run_stall_seconds
+
+    def _may_retry(self, complaint_id: uuid.UUID) -> bool:
+        with self.sessions() as session:
+            return repository.restarts_of(session, complaint_id) < self.settings.run_restart_limit
 
     def _open_complaint_of(self, flow_run_id: uuid.UUID) -> uuid.UUID | None:
         with self.sessions() as session:
@@ -171,7 +198,7 @@ class Orchestrator:
     def _waiting_steps(self) -> list[tuple[uuid.UUID, uuid.UUID, str, dict[str, Any]]]:
         with self.sessions() as session:
             return [
-                (s.id, s.complaint.flow_run_id, s.key, dict(s.decision or {}))
+                (s.id, s.complaint.flow_run_id, s.key, _for_prefect(s.kind, s.decision))
                 for s in repository.decided_steps_not_applied(session)
                 if s.complaint.flow_run_id is not None
             ]
@@ -218,3 +245,16 @@ class Orchestrator:
             return "resumed"
         reason = getattr(result.details, "reason", "") or result.status.value
         return f"{result.status.value}: {reason}"[:500]
+
+
+def _for_prefect(kind: StepKind, decision: dict[str, Any] | None) -> dict[str, Any]:
+    """Return a decision as the run receives it: private text stays in our database.
+
+    The flow takes the recorded decision from the database, not from the run input, so
+    Prefect needs only a valid input of the step's contract.
+    """
+    contract = STEP_INPUTS[kind]
+    return {
+        name: REDACTED if name in contract.private_fields else value
+        for name, value in (decision or {}).items()
+    }

@@ -35,6 +35,7 @@ def render_page(
         "_": translator(locale),
         "lang": locale.value,
         "organization": org.name,
+        "org": org,
         "when": lambda moment: format_datetime(moment, zone, locale) if moment else "",
         **context,
     }

@@ -14,15 +14,37 @@ from complaints.emails import (
     CONTEXTS,
     SUBJECTS,
     AcknowledgementContext,
+    ActionLine,
+    ActionPlanOverviewContext,
+    ActionPlanRequestContext,
+    ActionRequestContext,
     AssessmentRequestContext,
+    CauseAnalysisRequestContext,
     ContainmentRequestContext,
     EmailContext,
     EscalationContext,
+    InfoRequestContext,
+    MeasureRequestContext,
+    MeetingInvitationContext,
+    NotOursApprovalRequestContext,
     NotOursExplanationContext,
     ReminderContext,
+    StatusUpdateContext,
     render_email,
 )
-from complaints.enums import Channel, DecisionChannel, EmailKind, Grade, Locale, Stage, StepKind
+from complaints.enums import (
+    ActionType,
+    Channel,
+    DecisionChannel,
+    EmailKind,
+    Grade,
+    IshikawaCategory,
+    Locale,
+    MeasureType,
+    ProblemScope,
+    Stage,
+    StepKind,
+)
 from complaints.i18n import catalog
 from complaints.templating import TEMPLATES_DIR
 
@@ -75,6 +97,106 @@ def _context(kind: EmailKind) -> EmailContext:
             grade="major_complaint",
             due_at=WHEN,
             link_url="https://example.test/s/tok",
+            meeting_at=WHEN,
+            meeting_location=HOSTILE,
+        ),
+        EmailKind.INFO_REQUEST: InfoRequestContext(
+            **common,
+            product="Kettle",
+            question=HOSTILE,
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+        ),
+        EmailKind.NOT_OURS_APPROVAL_REQUEST: NotOursApprovalRequestContext(
+            **common,
+            product="Kettle",
+            handler_name=HOSTILE,
+            explanation=HOSTILE,
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+        ),
+        EmailKind.MEETING_INVITATION: MeetingInvitationContext(
+            **common,
+            product="Kettle",
+            description=HOSTILE,
+            grade="major_complaint",
+            safety_relevant=True,
+            organizer_name=HOSTILE,
+            attendee_names=["Li Wei", HOSTILE],
+            starts_at=WHEN,
+            ends_at=WHEN,
+            location=HOSTILE,
+            contain_by=WHEN,
+            updated=False,
+        ),
+        EmailKind.MEASURE_REQUEST: MeasureRequestContext(
+            **common,
+            product="Kettle",
+            measure_type="recall",
+            measure=HOSTILE,
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+        ),
+        EmailKind.STATUS_UPDATE: StatusUpdateContext(
+            **common,
+            product=HOSTILE,
+            stage="containment",
+            next_due=WHEN,
+            status_url="https://example.test/status/abc",
+            periodic=True,
+        ),
+        EmailKind.CAUSE_ANALYSIS_REQUEST: CauseAnalysisRequestContext(
+            **common,
+            product="Kettle",
+            scope=HOSTILE,
+            method="5-Why",
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+        ),
+        EmailKind.ACTION_MEETING_INVITATION: MeetingInvitationContext(
+            **common,
+            product="Kettle",
+            description=HOSTILE,
+            grade="complaint",
+            safety_relevant=False,
+            organizer_name="Li Wei",
+            attendee_names=[HOSTILE],
+            starts_at=WHEN,
+            ends_at=WHEN,
+            location=HOSTILE,
+            updated=True,
+        ),
+        EmailKind.ACTION_PLAN_REQUEST: ActionPlanRequestContext(
+            **common,
+            product="Kettle",
+            root_cause=HOSTILE,
+            problem_scope="systemic",
+            meeting_at=WHEN,
+            meeting_location=HOSTILE,
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+        ),
+        EmailKind.ACTION_REQUEST: ActionRequestContext(
+            **common,
+            product="Kettle",
+            action_type="recall",
+            action=HOSTILE,
+            due_at=WHEN,
+            link_url="https://example.test/s/tok",
+            reassigned=True,
+        ),
+        EmailKind.ACTION_PLAN_OVERVIEW: ActionPlanOverviewContext(
+            **common,
+            product="Kettle",
+            actions=[
+                ActionLine(
+                    action_type="corrective",
+                    action=HOSTILE,
+                    owner_name="Wang Jun",
+                    due_at=WHEN,
+                    link_url="https://example.test/s/tok",
+                )
+            ],
         ),
     }
     return contexts[kind]
@@ -114,8 +236,11 @@ def _message_ids() -> set[str]:
     ids |= {g.value for g in Grade} | {c.value for c in Channel}
     ids |= {f"stage.{s.value}" for s in Stage} | {f"stage.{s.value}.explained" for s in Stage}
     ids |= {f"step.{k.value}" for k in StepKind} | {f"via.{c.value}" for c in DecisionChannel}
-    ids |= {f"event.{kind}" for kind in EVENT_KINDS}
-    return {i for i in ids if not i.endswith(".")}  # "stage." is a prefix built in templates
+    ids |= {f"event.{kind}" for kind in EVENT_KINDS} | {f"measure.{m.value}" for m in MeasureType}
+    ids |= {f"action.{a.value}" for a in ActionType} | {f"scope.{s.value}" for s in ProblemScope}
+    ids |= {f"ishikawa.{c.value}" for c in IshikawaCategory}
+    # "stage." and the like are prefixes of keys built in templates, not messages.
+    return {i for i in ids if not (i.endswith(".") and " " not in i)}
 
 
 def test_every_message_has_a_chinese_translation_with_the_same_placeholders() -> None:
@@ -131,6 +256,10 @@ def test_every_message_has_a_chinese_translation_with_the_same_placeholders() ->
 def test_keyed_messages_have_english_text() -> None:
     english = catalog(Locale.EN)
     keyed = {
-        i for i in _message_ids() if i.startswith(("stage.", "step.", "via.", "event.")) or "_" in i
+        i
+        for i in _message_ids()
+        if i.startswith(("stage.", "step.", "via.", "event.", "measure.", "action.", "scope."))
+        or i.startswith("ishikawa.")
+        or ("_" in i and " " not in i)
     }
     assert sorted(k for k in keyed if k not in english) == []

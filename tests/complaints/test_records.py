@@ -16,7 +16,7 @@ from complaints import service, steps
 from complaints.audit import first_broken_link, record_event
 from complaints.contracts import AssessmentDecision
 from complaints.enums import DecisionChannel, Grade, StepKind
-from complaints.models import Base, Event
+from complaints.models import Base, Event, utcnow
 from complaints.organization import load_organization
 from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR
@@ -78,6 +78,7 @@ def test_a_step_is_decided_once_and_its_links_then_stop_acting(
             kind=StepKind.ASSESSMENT,
             key="assessment-1",
             assignee=complaint.handler,
+            due_at=complaint.received_at + timedelta(hours=24),
             secret=SECRET,
             link_grace=timedelta(hours=1),
         )
@@ -87,12 +88,15 @@ def test_a_step_is_decided_once_and_its_links_then_stop_acting(
             kind=StepKind.ASSESSMENT,
             key="assessment-1",
             assignee=complaint.handler,
+            due_at=complaint.received_at + timedelta(hours=24),
             secret=SECRET,
             link_grace=timedelta(hours=1),
         )
     assert opened.token is not None and reopened.token is None
     token = opened.token
-    decision = AssessmentDecision(ours=True, valid=True, grade=Grade.COMPLAINT)
+    decision = AssessmentDecision(
+        ours=True, valid=True, grade=Grade.COMPLAINT, meeting_at=utcnow() + timedelta(hours=2)
+    )
     with sessions.begin() as session:
         link = steps.resolve_link(session, token, SECRET)
         assert link is not None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,11 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.dev_mailbox import StoredMessage
 from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step, utcnow
-from tests.conftest import POSTGRES_URL
+from tests.conftest import once_on
+from tests.support.forms import ours
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
-from tests.support.processes import stop
-from tests.support.stack import PrefectServer, Stack, eventually
+from tests.support.processes import children_of, stop
+from tests.support.stack import PrefectServer, Stack, eventually, run_deadline_watch
 
 pytestmark = pytest.mark.e2e
 HANDLER = "li.wei@acme.example"
@@ -121,7 +124,7 @@ def test_replayed_expired_tampered_and_cross_complaint_tokens_are_refused(
     # Cross-complaint: the second complaint's form guard on the third complaint's link.
     cross = httpx.post(
         third,
-        data={"guard": guard, "ours": "yes", "valid": "yes", "grade": "complaint"},
+        data=ours(guard),
         timeout=10,
     )
     attempts["cross-complaint"] = cross.status_code
@@ -145,7 +148,7 @@ def test_replayed_expired_tampered_and_cross_complaint_tokens_are_refused(
     # Forged from another site.
     forged = httpx.post(
         second,
-        data={"guard": guard, "ours": "yes", "valid": "yes", "grade": "complaint"},
+        data=ours(guard),
         headers={"Origin": "https://evil.example"},
         timeout=10,
     )
@@ -172,9 +175,7 @@ def test_replayed_expired_tampered_and_cross_complaint_tokens_are_refused(
 
 
 def _decide_assessment_raw(link: str, guard: str) -> int:
-    return httpx.post(
-        link, data={"guard": guard, "ours": "yes", "valid": "yes", "grade": "complaint"}, timeout=10
-    ).status_code
+    return httpx.post(link, data=ours(guard), timeout=10).status_code
 
 
 def test_repeated_bad_links_from_one_client_are_rate_limited(stack: Stack) -> None:
@@ -192,10 +193,7 @@ def test_repeated_bad_links_from_one_client_are_rate_limited(stack: Stack) -> No
 def test_smtp_outage_while_50_complaints_are_filed_loses_and_repeats_no_email(
     stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session], backend: str
 ) -> None:
-    if backend == "sqlite" and POSTGRES_URL:
-        # The slowest test (50 flow runs): once, on the production database, keeps
-        # `make test` well under 15 minutes; without PostgreSQL it runs on SQLite.
-        pytest.skip("runs on PostgreSQL when it is available")
+    once_on(backend, "postgresql")  # the slowest test (50 flow runs)
     count = 50
     stack.mailbox.stop()
     try:
@@ -264,8 +262,12 @@ def _events(sessions: sessionmaker[Session], complaint_id: str, kind: str) -> li
 
 
 def test_prefect_restart_while_decisions_are_posted_applies_each_once(
-    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+    stack: Stack,
+    prefect_server: PrefectServer,
+    stack_sessions: sessionmaker[Session],
+    backend: str,
 ) -> None:
+    once_on(backend, "postgresql")
     cases = _file_many(stack, prefect_server, 5)
     links = _links(stack, cases)
     guards = [form_guard(httpx.get(link, timeout=10).text) for link in links]
@@ -283,8 +285,8 @@ def test_prefect_restart_while_decisions_are_posted_applies_each_once(
     resumed = [_resumed_count(prefect_server, c["run_id"]) for c in cases]
     decided = [len(_events(stack_sessions, c["id"], "step.decided")) for c in cases]
     eventually(
-        lambda: all(len(stack.mail_to(HANDLER, c["reference"])) == 2 for c in cases),
-        what="containment requests",
+        lambda: all(len(stack.mail_to(HANDLER, c["reference"])) == 3 for c in cases),
+        what="meeting invitations and minutes requests",
     )
     print(
         f"\nPrefect restart: {len(cases)} decisions posted while it was down (HTTP {codes}), "
@@ -330,14 +332,20 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
         assert handler.slow_rcpt_seen.wait(timeout=120), "the step never reached its email"
         state = prefect_server.flow_run(case["run_id"])["state"]["type"]
         assert stack.worker is not None
-        stop(stack.worker, hard=True)  # SIGKILL the worker and the run it executes
+        # SIGKILL the worker and the run it executes, as if the machine died. Prefect
+        # starts each run in a session of its own, so the run's process is killed too.
+        runs = children_of(stack.worker.pid)
+        assert runs, "the run executes in a child of the worker"
+        for pid in runs:
+            os.kill(pid, signal.SIGKILL)
+        stop(stack.worker, hard=True)
     finally:
         handler.rcpt_delay = 0.0
     stack.start_worker()
     prefect_server.wait_suspended_at(case["run_id"], "containment-1")  # the step completed
     mail = eventually(
         lambda: (
-            len(stack.mail_to(HANDLER, case["reference"])) == 2
+            len(stack.mail_to(HANDLER, case["reference"])) == 3
             and stack.mail_to(HANDLER, case["reference"])
         ),
         seconds=120,
@@ -352,36 +360,39 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
     )
     assert state == "RUNNING" and len(restarts) == 1
     assert len(opened) == 2 and len(decided) == 1  # assessment and containment, once each
-    assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "须在4"])
+    # The assessment request, the meeting invitation, the minutes request: once each.
+    assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "紧急临", "待提交"])
 
 
-def _run_watch(server: PrefectServer, as_of: datetime) -> str:
-    deployment = server.get("/deployments/name/deadline-watch/deadline-watch")
-    run = server.post(
-        f"/deployments/{deployment['id']}/create_flow_run",
-        {"parameters": {"as_of": as_of.isoformat()}},
-    )
-    return str(run["id"])
-
-
-def test_two_deadline_watchers_at_once_send_each_notice_once(
-    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
+    stack: Stack,
+    prefect_server: PrefectServer,
+    stack_sessions: sessionmaker[Session],
+    backend: str,
 ) -> None:
+    """Two deadline watchers run at once, three times, on a moved clock."""
+    once_on(backend, "sqlite")
     case = _file_many(stack, prefect_server, 1)[0]
+    link = _links(stack, [case])[0]
+    assert _decide_assessment_raw(link, form_guard(httpx.get(link, timeout=10).text)) == 200
+    prefect_server.wait_suspended_at(case["run_id"], "containment-1")
     with stack_sessions() as session:
+        received = session.scalars(
+            select(Complaint.received_at).where(Complaint.id == uuid.UUID(case["id"]))
+        ).one()
         due = session.scalars(
             select(Step.due_at).where(
-                Step.complaint_id == uuid.UUID(case["id"]), Step.key == "assessment-1"
+                Step.complaint_id == uuid.UUID(case["id"]), Step.key == "containment-1"
             )
         ).one()
-    assert due is not None
+    assert due == received + timedelta(hours=48)  # the sample's calendar-hours default
     rounds = {
         "before": due - timedelta(minutes=30),  # both reminders came: only the later is sent
         "overdue": due + timedelta(hours=1),  # level 1 (quality lead)
-        "long overdue": due + timedelta(hours=25),  # level 2
+        "long overdue": due + timedelta(hours=25),  # level 2; 73 h without news
     }
     for as_of in rounds.values():
-        runs = [_run_watch(prefect_server, as_of) for _ in range(2)]  # two watchers at once
+        runs = [run_deadline_watch(prefect_server, as_of) for _ in range(2)]  # two watchers at once
         for run_id in runs:
             eventually(
                 lambda r=run_id: prefect_server.flow_run(r)["state"]["type"] == "COMPLETED",
@@ -395,10 +406,15 @@ def test_two_deadline_watchers_at_once_send_each_notice_once(
         if case["reference"] in m.subject
     )
     print(f"\ntwo watchers x {len(rounds)} rounds: {dict(subjects)}")
+    reference = case["reference"]
     assert subjects == Counter(
         {
-            (case["payload_email"], f"我们已收到您的投诉 {case['reference']}"): 1,
-            ("li.wei@acme.example", "待评估"): 1,  # the assessment request itself
+            (case["payload_email"], f"我们已收到您的投诉 {reference}"): 1,
+            # Containment began; and, 72 h on with nothing new, the periodic update.
+            (case["payload_email"], f"您的投诉 {reference} 有新进展"): 2,
+            ("li.wei@acme.example", "待评估"): 1,
+            ("li.wei@acme.example", "紧急临时措施会议"): 1,
+            ("li.wei@acme.example", "待提交临时措施会议纪要"): 1,  # the step that is late
             ("li.wei@acme.example", "提醒"): 1,  # one reminder (the 4 h one was superseded)
             ("zhang.min@acme.example", "已逾期"): 1,  # escalation level 1
             (
@@ -408,8 +424,21 @@ def test_two_deadline_watchers_at_once_send_each_notice_once(
         }
     )
     run = prefect_server.flow_run(case["run_id"])
-    assert "overdue:assessment" in run["tags"]
+    assert "overdue:containment" in run["tags"]
     assert len(_events(stack_sessions, case["id"], "step.overdue")) == 2
+    query = {
+        "filter": {
+            "event": {"name": ["complaint.containment.overdue"]},
+            "any_resource": {"id": [f"complaint.{case['id']}"]},
+        },
+        "limit": 10,
+    }
+    # Events reach the server in batches: wait for both levels.
+    overdue = eventually(
+        lambda: len(found := prefect_server.post("/events/filter", query)["events"]) == 2 and found,
+        what="the overdue events",
+    )
+    assert sorted(e["payload"]["escalation_level"] for e in overdue) == [1, 2]
 
 
 def test_the_deadline_watch_is_scheduled_by_the_prefect_server(

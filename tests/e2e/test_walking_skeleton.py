@@ -7,6 +7,7 @@ follow the link, post the form, and watch the flow run move on in the Prefect AP
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,9 +15,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.models import Complaint, Event, Step
+from complaints.models import Complaint, Event, Step, utcnow
+from tests.support.forms import ours
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
+from tests.support.prefect_scan import everything_prefect_holds
 from tests.support.processes import children_of
 from tests.support.stack import PrefectServer, Stack, eventually
 
@@ -28,7 +31,10 @@ def _file_and_wait_for_assessment(stack: Stack, server: PrefectServer) -> dict[s
     payload = complaint_payload()
     created = stack.file_complaint(payload)
     reference = created["reference"]
-    run_id = eventually(lambda: stack.complaint(created["id"])["flow_run_id"], what="run id")
+    # Runs start in the order complaints arrived; earlier tests may have left a queue.
+    run_id = eventually(
+        lambda: stack.complaint(created["id"])["flow_run_id"], seconds=240, what="run id"
+    )
     state = server.wait_suspended_at(run_id, "assessment-1")
     handler_mail = eventually(lambda: stack.mail_to(HANDLER, reference), what="handler email")
     return {
@@ -99,13 +105,7 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
 
     decided = httpx.post(
         case["link"],
-        data={
-            "guard": guard,
-            "ours": "yes",
-            "valid": "yes",
-            "grade": "major_complaint",
-            "comment": "Seal failure confirmed",
-        },
+        data=ours(guard, grade="major_complaint", comment="Seal failure confirmed"),
         timeout=10,
     )
     assert decided.status_code == 200
@@ -120,24 +120,31 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
         ).one()
         assert step.decided_by == "li-wei"
         assert step.decision_channel == "email_link"
-        assert step.decision == {
+        assert step.decision is not None
+        assert {k: step.decision[k] for k in ("ours", "valid", "grade", "comment")} == {
             "ours": True,
             "valid": True,
             "grade": "major_complaint",
             "comment": "Seal failure confirmed",
-            "explanation": "",
         }
+        assert step.decision["question"] == "" and step.decision["meeting_minutes"] == 45
         assert step.applied_at is not None
     progress = stack.complaint(created["id"])
     assert progress["stage"] == "containment" and progress["grade"] == "major_complaint"
 
-    # Exactly once: one acknowledgement, one assessment request, one containment request.
-    eventually(lambda: len(stack.mail_to(HANDLER, reference)) == 2, what="containment email")
+    # Exactly once: the assessment request, the meeting invitation, the minutes request;
+    # the complainant: the acknowledgement and the news that containment has begun.
+    eventually(lambda: len(stack.mail_to(HANDLER, reference)) == 3, what="containment emails")
     handler_subjects = sorted(m.subject for m in stack.mail_to(HANDLER, reference))
     assert handler_subjects == sorted(
-        [f"待评估：投诉 {reference}", f"须在48小时内采取临时措施：投诉 {reference}"]
+        [
+            f"待评估：投诉 {reference}",
+            f"紧急临时措施会议：投诉 {reference}",
+            f"待提交临时措施会议纪要：投诉 {reference}",
+        ]
     )
-    assert len(stack.mail_to(payload["complainant"]["email"], reference)) == 1
+    complainant = payload["complainant"]["email"]
+    eventually(lambda: len(stack.mail_to(complainant, reference)) == 2, what="status email")
 
     # Re-posting, a tampered link and an unknown link: a clear 4xx page, nothing changes.
     after = _snapshot(stack_sessions, created["id"])
@@ -196,50 +203,9 @@ def test_not_ours_path_explains_and_completes(stack: Stack, prefect_server: Pref
 
     # Personal data never reached Prefect: parameters, name, logs, artifacts, events, input.
     secrets = [payload["complainant"]["name"], complainant, payload["complainant"]["phone"]]
-    exposed = _everything_prefect_holds(prefect_server, run_id)
+    exposed = everything_prefect_holds(prefect_server, run_id, "Closed: not our problem")
     assert reference in exposed  # the scan does see the run's data
     assert [s for s in secrets if s in exposed] == []
-
-
-def _everything_prefect_holds(server: PrefectServer, run_id: str) -> str:
-    # Logs and events reach the API in batches, after the run: wait for the last ones.
-    logs = eventually(
-        lambda: (
-            (
-                found := server.post(
-                    "/logs/filter",
-                    {
-                        "logs": {"flow_run_id": {"any_": [run_id]}},
-                        "limit": 200,
-                    },
-                )
-            )
-            and any("Closed: not our problem" in log["message"] for log in found)
-            and found
-        ),
-        what="the run's last log line",
-    )
-    events = eventually(
-        lambda: server.post(
-            "/events/filter",
-            {
-                "filter": {"any_resource": {"id": [f"prefect.flow-run.{run_id}"]}},
-                "limit": 50,
-            },
-        )["events"],
-        what="the run's events",
-    )
-    parts: list[Any] = [server.flow_run(run_id), logs, events]
-    parts.append(
-        server.post("/task_runs/filter", {"flow_runs": {"id": {"any_": [run_id]}}, "limit": 200})
-    )
-    parts.append(
-        server.post(
-            "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
-        )
-    )
-    parts.append(server.post(f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 100}))
-    return repr(parts)
 
 
 def test_operator_resume_in_the_prefect_ui_is_recorded_with_its_channel(
@@ -250,7 +216,14 @@ def test_operator_resume_in_the_prefect_ui_is_recorded_with_its_channel(
     # What the Prefect UI's "Resume" form posts for the step's input schema.
     result = prefect_server.post(
         f"/flow_runs/{run_id}/resume",
-        {"run_input": {"ours": True, "valid": True, "grade": "grumble"}},
+        {
+            "run_input": {
+                "ours": True,
+                "valid": True,
+                "grade": "grumble",
+                "meeting_at": (utcnow() + timedelta(hours=3)).isoformat(),
+            }
+        },
     )
     assert result["status"] == "ACCEPT"
     prefect_server.wait_suspended_at(run_id, "containment-1")

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,7 @@ class Stack:
             COMPLAINTS_PUBLIC_URL=self.base_url,
             COMPLAINTS_HTTP_PORT=str(self.web_port),
             COMPLAINTS_ORGANIZATION_FILE=str(self.organization_file),
+            COMPLAINTS_UPLOAD_DIR=str(self.workdir / "uploads"),
             COMPLAINTS_SECRET_KEY="test-secret-" + uuid.uuid4().hex,
             # Tests fail links on purpose from one address, and restart SMTP quickly.
             COMPLAINTS_LINK_FAILURE_LIMIT="100000",
@@ -215,3 +217,13 @@ def eventually(check: Callable[[], Any], *, seconds: float = 60, what: str = "")
             return last
         time.sleep(0.25)
     raise AssertionError(f"timed out after {seconds} s waiting for {what or check}: {last!r}")
+
+
+def run_deadline_watch(server: PrefectServer, as_of: datetime) -> str:
+    """Start a run of the deadline watch with its clock at ``as_of``; return its id."""
+    deployment = server.get("/deployments/name/deadline-watch/deadline-watch")
+    run = server.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        {"parameters": {"as_of": as_of.isoformat()}},
+    )
+    return str(run["id"])

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from complaints import repository
-from complaints.enums import Locale, OutboxStatus, StepStatus
+from complaints.enums import Locale, OutboxStatus
+from complaints.schedule import next_commitment
 from complaints.tokens import verify_status
 from ui_api.deps import DbDep, OrganizationDep, SettingsDep
 from ui_api.pages import locale_from_request, render_page
@@ -25,7 +26,6 @@ def show_status(
         return render_page(
             "link_invalid", locale=locale_from_request(request), org=org, status_code=404
         )
-    open_steps = [s for s in complaint.steps if s.status is StepStatus.OPEN and s.due_at]
     told = [
         m
         for m in repository.outbox_messages(db, complaint_id=complaint.id)
@@ -38,6 +38,6 @@ def show_status(
         locale=locale,
         org=org,
         complaint=complaint,
-        next_due=min((s.due_at for s in open_steps if s.due_at), default=None),
+        next_due=next_commitment(complaint, org),
         told=told,
     )

@@ -8,6 +8,8 @@ resume the flow run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,19 +19,48 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from complaints import repository, steps
-from complaints.contracts import STEP_INPUTS
-from complaints.enums import DecisionChannel, Grade, LinkAction, Locale, StepStatus
-from complaints.models import LinkToken
+from complaints import actions, meetings, notifications, repository, steps
+from complaints.contracts import (
+    STEP_INPUTS,
+    ActionChange,
+    ActionPlan,
+    MeetingChange,
+    plan_problems,
+)
+from complaints.enums import (
+    ActionType,
+    DecisionChannel,
+    Grade,
+    IshikawaCategory,
+    LinkAction,
+    Locale,
+    MeasureType,
+    ProblemScope,
+    StepKind,
+    StepStatus,
+)
+from complaints.models import LinkToken, Meeting
 from complaints.organization import Organization
 from complaints.settings import Settings
+from complaints.steps import COMPLAINANT
 from complaints.tokens import form_guard, guard_matches
+from complaints.uploads import UploadRefused, store_uploads
+from ui_api import forms
 from ui_api.deps import DbDep, OrchestratorDep, OrganizationDep, SettingsDep, client_addr
+from ui_api.forms import FormFields
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
+from ui_api.routes.files import file_url
 
 router = APIRouter(tags=["steps"], include_in_schema=False)
 MAX_FIELD = 10_000
+# Steps whose form takes files, and the contract field that lists them.
+UPLOADS_INTO = {
+    StepKind.INFO_REQUEST: "files",
+    StepKind.MEASURE: "evidence",
+    StepKind.CAUSE_ANALYSIS: "evidence",
+    StepKind.ACTION: "evidence",
+}
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)
@@ -66,14 +97,161 @@ async def decide_step(
     if not _same_origin(request, settings):
         limiter.failed(addr)
         return _invalid(request, org, status_code=403)
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FIELD}
-    response = await run_in_threadpool(_decide, db, token, fields, org, settings, request, addr)
+    form = await request.form(max_files=settings.upload_max_files + 1)
+    fields = FormFields(
+        [(k, v) for k, v in form.multi_items() if isinstance(v, str) and len(v) <= MAX_FIELD]
+    )
+    uploads = [
+        (v.filename or "file", await v.read(settings.upload_max_bytes + 1))
+        for k, v in form.multi_items()
+        if k == "files" and not isinstance(v, str) and v.filename
+    ]
+    response = await run_in_threadpool(
+        _decide, db, token, fields, uploads, org, settings, request, addr
+    )
     if response.status_code == 404:
         limiter.failed(addr)
     if response.status_code == 200:
         orchestrator.wake()
     return response
+
+
+# Changes a link may make besides deciding its step: each needs its own link action, and
+# the step still open. They act on the record; the run keeps waiting as it was.
+Change = Callable[[Session, LinkToken, FormFields, Organization, Settings], dict[str, str]]
+
+
+@router.post("/s/{token}/{change}", response_class=HTMLResponse)
+async def change_step(
+    token: str,
+    change: str,
+    request: Request,
+    db: DbDep,
+    org: OrganizationDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    """Move a meeting, note an action's progress, or reassign an action / move its date."""
+    addr = client_addr(request)
+    limiter: FailureLimiter = request.app.state.link_failures
+    if limiter.blocked(addr):
+        return _invalid(request, org, status_code=429)
+    if change not in CHANGES or not _same_origin(request, settings):
+        limiter.failed(addr)
+        return _invalid(request, org, status_code=404 if change not in CHANGES else 403)
+    form = await request.form()
+    fields = FormFields([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    response = await run_in_threadpool(_change, db, token, change, fields, org, settings, request)
+    if response.status_code == 404:
+        limiter.failed(addr)
+    return response
+
+
+def _change(
+    db: Session,
+    token: str,
+    change: str,
+    fields: FormFields,
+    org: Organization,
+    settings: Settings,
+    request: Request,
+) -> HTMLResponse:
+    secret = settings.secret_key.get_secret_value()
+    link = steps.resolve_link(db, token, secret)
+    if link is None or not guard_matches(token, secret, fields.get("guard", "")):
+        return _invalid(request, org)
+    action, apply = CHANGES[change]
+    if action.value not in link.actions:
+        return _invalid(request, org, status_code=403)
+    if link.step.status is not StepStatus.OPEN:
+        return _already_decided(db, link, org)
+    errors = apply(db, link, fields, org, settings)
+    if errors:
+        return _form(db, link, token, org, settings, values=fields, errors=errors)
+    db.commit()  # the outbox delivers what the change queued
+    return _form(db, link, token, org, settings, values={"changed": change}, errors={})
+
+
+def _reschedule(
+    db: Session, link: LinkToken, fields: FormFields, org: Organization, settings: Settings
+) -> dict[str, str]:
+    meeting = _meeting(db, link)
+    if meeting is None:
+        return {"form": "this step has no meeting"}
+    try:
+        change = MeetingChange.model_validate(
+            {
+                "starts_at": forms.local_moment(
+                    fields.get("meeting_at"), _reader(link, org)["zone"]
+                ),
+                "minutes": fields.get("meeting_minutes") or 60,
+                "location": fields.get("meeting_location"),
+            }
+        )
+    except ValidationError as exc:
+        return {f"meeting_{k}": v for k, v in forms.field_errors(exc, {}).items()}
+    meetings.reschedule(
+        db,
+        meeting,
+        starts_at=change.starts_at,
+        minutes=change.minutes,
+        location=change.location,
+        by=link.recipient,
+    )
+    notifications.invite(db, link.step.complaint, meeting, org, settings)
+    return {}
+
+
+def _note_progress(
+    db: Session, link: LinkToken, fields: FormFields, org: Organization, settings: Settings
+) -> dict[str, str]:
+    note = fields.get("progress").strip()
+    if not note or len(note) > 4000:
+        return {"progress": "write what has been done so far (up to 4000 characters)"}
+    actions.report_progress(db, link.step, note, by=link.recipient)
+    return {}
+
+
+def _manage_action(
+    db: Session, link: LinkToken, fields: FormFields, org: Organization, settings: Settings
+) -> dict[str, str]:
+    zone = _reader(link, org)["zone"]
+    try:
+        change = ActionChange.model_validate(
+            {
+                "owner": fields.get("owner") or None,
+                "due_at": forms.local_moment(fields.get("due_at"), zone),
+                "reason": fields.get("reason"),
+            }
+        )
+    except ValidationError as exc:
+        return forms.field_errors(exc, {})
+    step = link.step
+    grace = timedelta(hours=settings.link_grace_hours)
+    if change.owner is not None and change.owner != step.assignee:
+        if change.owner not in org.people:
+            return {"owner": "choose an owner from the list"}
+        new_token = actions.reassign(
+            db,
+            step,
+            change.owner,
+            reason=change.reason,
+            by=link.recipient,
+            secret=settings.secret_key.get_secret_value(),
+            grace=grace,
+        )
+        notifications.tell_new_owner(db, step.complaint, step, new_token, org, settings)
+    if change.due_at is not None and change.due_at != step.due_at:
+        actions.move_due(
+            db, step, change.due_at, reason=change.reason, by=link.recipient, grace=grace
+        )
+    return {}
+
+
+CHANGES: dict[str, tuple[LinkAction, Change]] = {
+    "reschedule": (LinkAction.RESCHEDULE, _reschedule),
+    "progress": (LinkAction.DECIDE, _note_progress),
+    "manage": (LinkAction.MANAGE, _manage_action),
+}
 
 
 def _same_origin(request: Request, settings: Settings) -> bool:
@@ -88,7 +266,8 @@ def _same_origin(request: Request, settings: Settings) -> bool:
 def _decide(
     db: Session,
     token: str,
-    fields: dict[str, str],
+    fields: FormFields,
+    uploads: list[tuple[str, bytes]],
     org: Organization,
     settings: Settings,
     request: Request,
@@ -102,12 +281,37 @@ def _decide(
         return _invalid(request, org, status_code=403)
     if link.step.status is not StepStatus.OPEN:
         return _already_decided(db, link, org)
-    contract = STEP_INPUTS[link.step.kind]
-    submitted = {k: v for k, v in fields.items() if k in contract.model_fields}
+    kind = link.step.kind
+    contract = STEP_INPUTS[kind]
+    values = forms.contract_fields(kind, fields, _reader(link, org)["zone"])
+
+    def refuse(errors: dict[str, str]) -> HTMLResponse:
+        return _form(db, link, token, org, settings, values=fields, errors=errors)
+
     try:
-        decision = contract.model_validate({**submitted, "decided_via": DecisionChannel.EMAIL_LINK})
+        decision = contract.model_validate({**values, "decided_via": DecisionChannel.EMAIL_LINK})
     except ValidationError as exc:
-        return _form(db, link, token, org, settings, values=fields, errors=_messages(exc))
+        return refuse(forms.field_errors(exc, values))
+    if errors := forms.unknown_people(kind, values, org):
+        return refuse(errors)
+    if isinstance(decision, ActionPlan):
+        scope = ProblemScope(_latest_decision(link, StepKind.CAUSE_ANALYSIS).get("scope", "single"))
+        if errors := plan_problems(decision, scope):
+            return refuse(errors)
+    if uploads and kind in UPLOADS_INTO:
+        try:
+            stored = store_uploads(
+                db,
+                complaint_id=link.step.complaint_id,
+                step_id=link.step.id,
+                uploaded_by=link.recipient,
+                files=uploads,
+                settings=settings,
+            )
+        except UploadRefused as exc:
+            return refuse({"files": str(exc)})
+        field = UPLOADS_INTO[kind]
+        decision = decision.model_copy(update={field: [a.id for a in stored]})
     recorded = steps.record_decision(
         db,
         link.step,
@@ -133,10 +337,18 @@ def _decide(
 
 def _reader(link: LinkToken, org: Organization) -> dict[str, Any]:
     """Return the language and time zone of the person a link was sent to."""
+    if link.recipient == COMPLAINANT:
+        # The complainant sees their own request, never the internal record.
+        return {
+            "locale": link.step.complaint.locale,
+            "zone": org.zone_of(),
+            "for_complainant": True,
+        }
     person = org.people.get(link.recipient)
     return {
         "locale": Locale(person.locale) if person else Locale.EN,
         "zone": org.zone_of(person),
+        "for_complainant": False,
     }
 
 
@@ -163,7 +375,7 @@ def _form(
     org: Organization,
     settings: Settings,
     *,
-    values: dict[str, str],
+    values: FormFields | dict[str, str],
     errors: dict[str, str],
 ) -> HTMLResponse:
     return render_page(
@@ -176,10 +388,48 @@ def _form(
         person=org.people.get(link.recipient),
         guard=form_guard(token, settings.secret_key.get_secret_value()),
         grades=list(Grade),
-        values=values,
+        measure_types=list(MeasureType),
+        people=sorted(org.people.values(), key=lambda p: p.name),
+        meeting=_meeting(db, link),
+        owner_name=notifications.addressee(org, link.step.complaint, link.step.assignee).name,
+        can_decide=LinkAction.DECIDE.value in link.actions,
+        can_manage=LinkAction.MANAGE.value in link.actions,
+        analysis=_latest_decision(link, StepKind.CAUSE_ANALYSIS),
+        whys=range(1, forms.MAX_WHYS + 1),
+        categories=list(IshikawaCategory),
+        scopes=list(ProblemScope),
+        action_types=list(ActionType),
+        files=_files(db, link, token),
+        upload_limits=settings,
+        values=values.as_dict() if isinstance(values, FormFields) else values,
+        chosen=values.getlist("attendees") if isinstance(values, FormFields) else [],
         errors=errors,
         timeline=_timeline(db, link, org),
+        token=token,
     )
+
+
+def _meeting(db: Session, link: LinkToken) -> Meeting | None:
+    """Return the meeting whose minutes a step takes (if it is such a step)."""
+    purpose = steps.MEETING_OF_MINUTES.get(link.step.kind)
+    return meetings.find(db, link.step.complaint_id, purpose) if purpose else None
+
+
+def _latest_decision(link: LinkToken, kind: StepKind) -> dict[str, Any]:
+    """Return the latest decision of a kind of step of the link's complaint ({} if none)."""
+    decided = [s for s in link.step.complaint.steps if s.kind is kind and s.decision]
+    return dict(decided[-1].decision or {}) if decided else {}
+
+
+def _files(db: Session, link: LinkToken, token: str) -> list[dict[str, Any]]:
+    """Return the complaint's files the link's reader may open, with their URLs."""
+    rows = repository.attachments_of(db, link.step.complaint_id)
+    if link.recipient == COMPLAINANT:
+        rows = [a for a in rows if a.uploaded_by == COMPLAINANT]
+    return [
+        {"name": a.filename, "size": a.size, "type": a.content_type, "url": file_url(token, a.id)}
+        for a in rows
+    ]
 
 
 def _already_decided(db: Session, link: LinkToken, org: Organization) -> HTMLResponse:
@@ -202,11 +452,3 @@ def _invalid(request: Request, org: Organization, *, status_code: int = 404) -> 
     return render_page(
         "link_invalid", locale=locale_from_request(request), org=org, status_code=status_code
     )
-
-
-def _messages(exc: ValidationError) -> dict[str, Any]:
-    messages: dict[str, Any] = {}
-    for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else "form"
-        messages.setdefault(field, error["msg"].removeprefix("Value error, "))
-    return messages

@@ -1,0 +1,95 @@
+"""When each waiting step is due, by the organization's deadline policy.
+
+Assessment and containment are counted from receipt (ISO 10002 7.5; seed 001: contain
+within 48 hours), per grade once the grade is known, and move by the time the clock
+stood still while waiting on the complainant (if the policy pauses it). The other
+steps are counted from when they open; an interim measure is due when its minutes say.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from complaints.audit import record_event
+from complaints.enums import Stage, StepKind, StepStatus
+from complaints.models import Complaint, Step
+from complaints.organization import Organization
+
+PAUSE_REASON = "waiting for the complainant's information (organization policy)"
+
+
+def due_at(
+    complaint: Complaint,
+    kind: StepKind,
+    org: Organization,
+    *,
+    opened_at: datetime,
+    details: dict[str, Any] | None = None,
+) -> datetime:
+    """Return when a step of ``kind`` opened at ``opened_at`` is due."""
+    hours = org.deadlines.due_hours
+    paused = timedelta(seconds=complaint.clock_paused_seconds)
+    if kind is StepKind.ASSESSMENT:
+        return org.due_after(complaint.received_at, hours.assessment) + paused
+    if kind is StepKind.CONTAINMENT:
+        return contain_by(complaint, org)
+    if kind is StepKind.INFO_REQUEST:
+        return org.due_after(opened_at, hours.info_request)
+    if kind is StepKind.NOT_OURS_APPROVAL:
+        return org.due_after(opened_at, hours.not_ours_approval)
+    if kind is StepKind.ACTION_PLAN:
+        return org.due_after(opened_at, hours.action_plan)
+    if details is None or "due_at" not in details:
+        raise ValueError(f"a {kind.value} step needs its due time")
+    return datetime.fromisoformat(str(details["due_at"]))
+
+
+def contain_by(complaint: Complaint, org: Organization) -> datetime:
+    """Return the containment deadline: receipt + the grade's hours (+ any pause)."""
+    hours = org.containment_hours(complaint.grade)
+    paused = timedelta(seconds=complaint.clock_paused_seconds)
+    return org.due_after(complaint.received_at, hours) + paused
+
+
+def next_commitment(complaint: Complaint, org: Organization) -> datetime | None:
+    """Return the date the complainant is promised next (ISO 10002 7.3), if any.
+
+    Internal due times (a measure, a question the complainant is to answer) are not
+    commitments to the complainant: the assessment and the containment deadline are.
+    """
+    if complaint.stage in (Stage.RECEIVED, Stage.ASSESSMENT):
+        open_assessments = [
+            s.due_at
+            for s in complaint.steps
+            if s.kind is StepKind.ASSESSMENT and s.status is StepStatus.OPEN and s.due_at
+        ]
+        hours = org.deadlines.due_hours.assessment
+        paused = timedelta(seconds=complaint.clock_paused_seconds)
+        return min(open_assessments, default=org.due_after(complaint.received_at, hours) + paused)
+    if complaint.stage is Stage.CONTAINMENT:
+        return contain_by(complaint, org)
+    return None
+
+
+def pause_clock_for(session: Session, step: Step) -> int:
+    """Stand the deadline clock still for the time a decided step waited (once).
+
+    Every due time counted from receipt moves by it; returns the seconds added.
+    """
+    if step.decided_at is None:
+        raise ValueError(f"step {step.key} is still waiting")
+    if step.details.get("clock_paused_seconds") is not None:
+        return 0  # accounted for by an earlier execution
+    waited = int((step.decided_at - step.opened_at).total_seconds())
+    step.details = {**step.details, "clock_paused_seconds": waited}
+    step.complaint.clock_paused_seconds += waited
+    record_event(
+        session,
+        step.complaint_id,
+        "clock.paused",
+        data={"step": step.key, "seconds": waited, "reason": PAUSE_REASON},
+    )
+    return waited

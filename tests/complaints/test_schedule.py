@@ -1,0 +1,126 @@
+"""Due times of waiting steps, the clock pause policy, and complainants' periodic news."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints import deadlines, schedule, service, steps
+from complaints.contracts import InfoResponse
+from complaints.enums import DecisionChannel, EmailKind, Grade, StepKind
+from complaints.models import Event, OutboxMessage
+from complaints.organization import Organization, load_organization
+from complaints.schemas import ComplaintIn
+from complaints.settings import PROJECT_DIR, Settings
+from tests.support.people import complaint_payload
+
+ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
+SECRET = "schedule-test-secret"
+RECEIVED = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # a Friday, 09:00 in Shanghai
+
+
+def _org(**deadlines: object) -> Organization:
+    policy = ORG.deadlines.model_copy(update=deadlines)
+    return ORG.model_copy(update={"deadlines": policy})
+
+
+def _file(sessions: sessionmaker[Session]) -> uuid.UUID:
+    with sessions.begin() as session:
+        data = ComplaintIn(**complaint_payload())
+        return service.file_complaint(session, data, ORG, now=RECEIVED).id
+
+
+def test_containment_is_due_48_calendar_hours_after_receipt_or_per_grade(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _file(sessions)
+    with sessions() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        assert schedule.contain_by(complaint, ORG) == RECEIVED + timedelta(hours=48)
+        assert schedule.due_at(
+            complaint, StepKind.ASSESSMENT, ORG, opened_at=RECEIVED
+        ) == RECEIVED + timedelta(hours=24)
+        complaint.grade = Grade.MAJOR_COMPLAINT
+        faster = _org(containment_hours_by_grade={Grade.MAJOR_COMPLAINT: 24})
+        assert schedule.contain_by(complaint, faster) == RECEIVED + timedelta(hours=24)
+        # Business hours (Mon-Fri 09:00-18:00 in Shanghai): from Friday 09:00, five
+        # working days give 45 hours, so 48 end on the next Friday at 12:00.
+        business = _org(clock="business")
+        assert schedule.contain_by(complaint, business) == RECEIVED + timedelta(days=7, hours=3)
+        opened = RECEIVED + timedelta(hours=5)
+        assert schedule.due_at(
+            complaint, StepKind.INFO_REQUEST, ORG, opened_at=opened
+        ) == opened + timedelta(hours=72)
+
+
+def test_the_clock_stands_still_while_the_complainant_answers_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _file(sessions)
+    with sessions.begin() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        opened = steps.open_step(
+            session,
+            complaint,
+            kind=StepKind.INFO_REQUEST,
+            key="info-request-1",
+            assignee=steps.COMPLAINANT,
+            due_at=RECEIVED + timedelta(hours=72),
+            secret=SECRET,
+            link_grace=timedelta(hours=1),
+            details={"question": "photos?"},
+            now=RECEIVED + timedelta(hours=2),
+        )
+        steps.record_decision(
+            session,
+            opened.step,
+            InfoResponse(answer="here"),
+            decided_by=steps.COMPLAINANT,
+            channel=DecisionChannel.EMAIL_LINK,
+            now=RECEIVED + timedelta(hours=32),
+        )
+        before = schedule.contain_by(complaint, ORG)
+        assert schedule.pause_clock_for(session, opened.step) == 30 * 3600
+        assert schedule.pause_clock_for(session, opened.step) == 0  # a re-executed task
+        assert schedule.contain_by(complaint, ORG) == before + timedelta(hours=30)
+    with sessions() as session:
+        paused = session.scalars(
+            select(Event).where(Event.complaint_id == complaint_id, Event.kind == "clock.paused")
+        ).all()
+    assert len(paused) == 1 and paused[0].data["reason"] == schedule.PAUSE_REASON
+
+
+def test_complainants_hear_every_interval_without_news_once_per_interval(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _file(sessions)
+    settings = Settings(secret_key=SECRET)  # type: ignore[arg-type]
+    org = _org(status_every_days=3)
+
+    def sent() -> list[OutboxMessage]:
+        with sessions() as session:
+            return list(
+                session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.complaint_id == complaint_id,
+                        OutboxMessage.kind == EmailKind.STATUS_UPDATE.value,
+                    )
+                )
+            )
+
+    def news(now: datetime, policy: Organization = org) -> int:
+        before = len(sent())
+        deadlines.periodic_status_updates(sessions, policy, settings, now)
+        return len(sent()) - before
+
+    assert news(RECEIVED + timedelta(days=2)) == 0  # too early
+    assert news(RECEIVED + timedelta(days=3, hours=1)) == 1
+    assert news(RECEIVED + timedelta(days=3, hours=2)) == 0  # same interval: once
+    assert news(RECEIVED + timedelta(days=6, hours=1)) == 1
+    assert news(RECEIVED + timedelta(days=60)) == 1
+    assert news(RECEIVED + timedelta(days=60)) == 0  # two watches in one interval
+    assert news(RECEIVED + timedelta(days=90), _org(status_every_days=0)) == 0  # switched off
+    assert len(sent()) == 3

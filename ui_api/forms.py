@@ -1,0 +1,173 @@
+"""From a step page's HTML form to the step's contract, and its errors back to the fields.
+
+HTML forms post flat strings: yes/no radios, ``datetime-local`` values in the reader's
+time zone, repeated rows (``measure-0-owner``). This module turns them into the nested
+fields of ``complaints.contracts`` and names each validation error after its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from complaints.enums import StepKind
+from complaints.organization import Organization
+
+MAX_ROWS = 10
+ROW_FIELDS = ("type", "description", "owner", "due_at")
+ANALYSIS_FIELDS = ("analyst", "due_at", "scope", "method")
+MAX_WHYS = 5
+# The repeated rows of a form: the contract's list field -> the rows' name prefix.
+ROWS = {"measures": "measure", "actions": "action"}
+
+
+class FormFields:
+    """The posted text fields, single- and multi-valued."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._pairs = list(pairs)
+
+    def get(self, name: str, default: str = "") -> str:
+        for key, value in self._pairs:
+            if key == name:
+                return value
+        return default
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key == name]
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the first value of each field (to fill the form in again)."""
+        values: dict[str, str] = {}
+        for key, value in self._pairs:
+            values.setdefault(key, value)
+        return values
+
+
+def local_moment(value: str, zone: ZoneInfo) -> datetime | str | None:
+    """Read a ``datetime-local`` value as a moment in ``zone`` (bad text is left to fail)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def contract_fields(kind: StepKind, form: FormFields, zone: ZoneInfo) -> dict[str, Any]:
+    """Return the contract's fields for what a step's form posted."""
+    if kind is StepKind.ASSESSMENT:
+        ours = form.get("ours")
+        asks = ours == "ask"
+        return {
+            "question": form.get("question") if asks else "",
+            "ours": None if asks or not ours else ours,
+            "valid": None if asks else form.get("valid") or None,
+            "grade": None if asks else form.get("grade") or None,
+            "safety_relevant": form.get("safety_relevant") == "yes",
+            "immediate_action": form.get("immediate_action"),
+            "comment": form.get("comment"),
+            "explanation": form.get("explanation") if ours == "no" else "",
+            "meeting_at": local_moment(form.get("meeting_at"), zone) if ours == "yes" else None,
+            "meeting_minutes": form.get("meeting_minutes") or 60,
+            "meeting_location": form.get("meeting_location"),
+            "attendees": form.getlist("attendees") if ours == "yes" else [],
+        }
+    if kind is StepKind.INFO_REQUEST:
+        return {"answer": form.get("answer")}
+    if kind is StepKind.NOT_OURS_APPROVAL:
+        return {
+            "approved": form.get("approved") or None,
+            "explanation": form.get("explanation"),
+            "comment": form.get("comment"),
+        }
+    if kind is StepKind.CONTAINMENT:
+        analysis: dict[str, Any] = {f: form.get(f"analysis-{f}") for f in ANALYSIS_FIELDS}
+        analysis["due_at"] = local_moment(analysis["due_at"], zone)
+        return {
+            "summary": form.get("summary"),
+            "measures": _rows(form, "measure", zone),
+            "analysis": analysis,
+        }
+    if kind is StepKind.CAUSE_ANALYSIS:
+        whys = [form.get(f"why-{n}") for n in range(1, MAX_WHYS + 1)]
+        return {
+            "whys": [why for why in whys if why],
+            "root_cause": form.get("root_cause"),
+            "category": form.get("category") or None,
+            "scope": form.get("scope") or None,
+            "affected_batches": form.get("affected_batches"),
+            "affected_period": form.get("affected_period"),
+            "meeting_at": local_moment(form.get("meeting_at"), zone),
+            "meeting_minutes": form.get("meeting_minutes") or 60,
+            "meeting_location": form.get("meeting_location"),
+            "attendees": form.getlist("attendees"),
+        }
+    if kind is StepKind.ACTION_PLAN:
+        return {"summary": form.get("summary"), "actions": _rows(form, "action", zone)}
+    return {"note": form.get("note")}
+
+
+def _rows(form: FormFields, prefix: str, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Return the filled rows of a repeated part of a form (empty rows are skipped)."""
+    rows = []
+    for row in range(MAX_ROWS):
+        values = {f: form.get(f"{prefix}-{row}-{f}") for f in ROW_FIELDS}
+        if not (values["description"] or values["owner"]):
+            continue
+        item: dict[str, Any] = {**values, "row": row}  # "row" is ignored by the contract
+        item["due_at"] = local_moment(values["due_at"], zone)
+        rows.append(item)
+    return rows
+
+
+def unknown_people(kind: StepKind, fields: dict[str, Any], org: Organization) -> dict[str, str]:
+    """Return errors for person keys the organization file does not know."""
+    errors: dict[str, str] = {}
+    strangers = [key for key in fields.get("attendees", []) if key not in org.people]
+    if strangers:
+        errors["attendees"] = f"unknown people: {', '.join(strangers)}"
+    for items, prefix in ROWS.items():
+        for item in fields.get(items, []):
+            if item.get("owner") and item["owner"] not in org.people:
+                errors[f"{prefix}-{item['row']}-owner"] = "choose an owner from the list"
+    if kind is StepKind.CONTAINMENT:
+        analyst = fields.get("analysis", {}).get("analyst")
+        if analyst and analyst not in org.people:
+            errors["analysis-analyst"] = "choose an analyst from the list"
+    return errors
+
+
+def field_errors(exc: ValidationError, fields: dict[str, Any]) -> dict[str, str]:
+    """Name each validation error after the form input it belongs to."""
+    messages: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        message = error["msg"].removeprefix("Value error, ")
+        if not loc:
+            # A check across fields names its field: "explanation: explain ...".
+            name, sep, rest = message.partition(": ")
+            if sep and name.isidentifier():
+                messages.setdefault(name, rest)
+                continue
+            name = "form"
+        elif loc[0] in ROWS and len(loc) >= 3:
+            # Errors count the kept rows; the form names them by their row number.
+            name = f"{ROWS[loc[0]]}-{_row_of(fields.get(loc[0], []), int(loc[1]))}-{loc[2]}"
+        elif loc[0] in ROWS:
+            name = loc[0]
+        elif loc[0] == "analysis" and len(loc) >= 2:
+            name = f"analysis-{loc[1]}"
+        else:
+            name = loc[0]
+        messages.setdefault(name, message)
+    return messages
+
+
+def _row_of(measures: list[dict[str, Any]], index: int) -> int:
+    return int(measures[index].get("row", index)) if index < len(measures) else index
