@@ -37,7 +37,11 @@ EVENT_KINDS = (
     "action.reassigned",
     "action.due_changed",
     "actions.completed",
+    "actions.reopened",
     "file.uploaded",
+    "step.requested",
+    "complaint.reopened",
+    "run.resumed_after_reopening",
 )
 SYSTEM = "system"
 

@@ -252,6 +252,90 @@ class ActionChange(BaseModel):
         return self
 
 
+class ResponseDraft(StepInput):
+    """The answer to the complainant (ISO 10002 7.7): the remedy, what was done, and
+    what will keep it from happening again."""
+
+    remedy: str = Field(min_length=1, max_length=8000, description="The remedy offered")
+    actions_taken: str = Field(min_length=1, max_length=8000, description="What was done")
+    prevention: str = Field(
+        min_length=1, max_length=8000, description="What will prevent it happening again"
+    )
+
+
+class ResponseApproval(StepInput):
+    """A quality lead's approval of the answer to a major complaint (edits allowed)."""
+
+    approved: bool = Field(description="Send the answer to the complainant?")
+    remedy: str = Field("", max_length=8000, description="The remedy, as sent")
+    actions_taken: str = Field("", max_length=8000, description="What was done, as sent")
+    prevention: str = Field("", max_length=8000, description="Prevention, as sent")
+    comment: str = Field("", max_length=4000, description="Why not (sent back to the handler)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ResponseApproval:
+        if self.approved:
+            for name in ("remedy", "actions_taken", "prevention"):
+                if not getattr(self, name):
+                    raise field_error(name, "the answer the complainant receives needs this")
+        elif not self.comment:
+            raise field_error("comment", "tell the handler why the answer is not approved")
+        return self
+
+
+class ResponseDecision(StepInput):
+    """The complainant accepts the answer, or says why they are not satisfied."""
+
+    private_fields: ClassVar[frozenset[str]] = frozenset({"reason"})
+
+    accepted: bool = Field(description="Does the complainant accept the answer?")
+    reason: str = Field("", max_length=8000, description="Why not (the complainant's words)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ResponseDecision:
+        if not self.accepted and not self.reason:
+            raise field_error("reason", "tell us what is still wrong")
+        return self
+
+
+# Scores at or below this mean the complainant was dissatisfied (1 = very, 5 = very well).
+DISSATISFIED_AT_MOST = 2
+
+
+class SurveyAnswer(StepInput):
+    """The complainant's satisfaction with the handling (seed 6a, ISO 10002 8.3)."""
+
+    private_fields: ClassVar[frozenset[str]] = frozenset({"comment"})
+
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
+    comment: str = Field("", max_length=4000, description="The complainant's comment")
+
+    @property
+    def dissatisfied(self) -> bool:
+        return self.score <= DISSATISFIED_AT_MOST
+
+
+class EffectivenessCheck(StepInput):
+    """A quality lead's verdict on whether the actions worked."""
+
+    effective: bool = Field(description="Did the actions keep the problem from recurring?")
+    comment: str = Field("", max_length=4000, description="What the check found")
+
+    @model_validator(mode="after")
+    def _complete(self) -> EffectivenessCheck:
+        if not self.effective and not self.comment:
+            raise field_error("comment", "say what still happens, for the new actions")
+        return self
+
+
+class Reopening(BaseModel):
+    """A quality lead reopens a closed complaint."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=4000)
+
+
 class MeetingChange(BaseModel):
     """A meeting moved by its organizer."""
 
@@ -271,4 +355,9 @@ STEP_INPUTS: dict[StepKind, type[StepInput]] = {
     StepKind.CAUSE_ANALYSIS: CauseAnalysis,
     StepKind.ACTION_PLAN: ActionPlan,
     StepKind.ACTION: ActionReport,
+    StepKind.RESPONSE: ResponseDraft,
+    StepKind.RESPONSE_APPROVAL: ResponseApproval,
+    StepKind.RESPONSE_DECISION: ResponseDecision,
+    StepKind.SURVEY: SurveyAnswer,
+    StepKind.EFFECTIVENESS: EffectivenessCheck,
 }

@@ -26,7 +26,7 @@ from complaints.settings import Settings
 @dataclass(frozen=True)
 class Notice:
     key: str
-    kind: str  # "reminder" or "escalation"
+    kind: str  # "request" (of a step asked for later), "reminder" or "escalation"
     at: datetime
     people: tuple[str, ...]
     level: int = 0
@@ -52,11 +52,20 @@ class WatchReport:
 
 
 def notices_for(step: Step, org: Organization) -> list[Notice]:
-    """Return every notice a step can get, in time order."""
+    """Return every notice a step can get, in time order.
+
+    A step asked for later (the survey, the effectiveness check) first gets its request,
+    and reminders only after it.
+    """
     assert step.due_at is not None
     # The grade picks the escalation ladder (a step being built has no complaint yet).
     grade = step.complaint.grade if step.complaint is not None else None
-    notices = [
+    asked_at = step.opened_at
+    notices = []
+    if "request_at" in (step.details or {}):
+        asked_at = max(asked_at, datetime.fromisoformat(step.details["request_at"]))
+        notices.append(Notice("request", "request", asked_at, (step.assignee,)))
+    notices += [
         Notice(
             f"reminder-{hours:g}h",
             "reminder",
@@ -64,7 +73,7 @@ def notices_for(step: Step, org: Organization) -> list[Notice]:
             (step.assignee,),
         )
         for hours in org.deadlines.reminders_before_hours
-        if step.due_at - timedelta(hours=hours) > step.opened_at
+        if step.due_at - timedelta(hours=hours) > asked_at
     ]
     notices += [
         Notice(
@@ -89,7 +98,7 @@ def due_notices(step: Step, org: Organization, now: datetime, done: set[str]) ->
     reminders = [n for n in reached if n.kind == "reminder"]
     latest = reminders[-1] if reminders else None
     return [
-        n if n.kind == "escalation" or n is latest else Notice(n.key, "superseded", n.at, n.people)
+        n if n.kind != "reminder" or n is latest else Notice(n.key, "superseded", n.at, n.people)
         for n in reached
     ]
 
@@ -110,7 +119,9 @@ def claim_notice(session: Session, step: Step, notice: Notice, now: datetime) ->
     except IntegrityError:
         return False
     if notice.kind != "superseded":
-        kind = "step.reminded" if notice.kind == "reminder" else "step.overdue"
+        kind = {"request": "step.requested", "reminder": "step.reminded"}.get(
+            notice.kind, "step.overdue"
+        )
         record_event(
             session,
             step.complaint_id,
@@ -181,8 +192,11 @@ def periodic_status_updates(
     with sessions() as session:
         open_ids = list(
             session.scalars(
+                # After the answer the complainant has heard what there is to hear; the
+                # survey is the next thing they get.
                 select(Complaint.id).where(
-                    Complaint.stage != Stage.CLOSED, Complaint.received_at <= now - interval
+                    Complaint.stage.not_in([Stage.CLOSED, Stage.FOLLOW_UP]),
+                    Complaint.received_at <= now - interval,
                 )
             )
         )

@@ -115,6 +115,8 @@ class ActionPlanRequestContext(EmailContext):
     meeting_location: str
     due_at: datetime
     link_url: str
+    # A new plan: why (the effectiveness check found a recurrence, or a reopening).
+    why_again: str = ""
 
 
 class ActionRequestContext(EmailContext):
@@ -138,6 +140,85 @@ class ActionLine(BaseModel):
 class ActionPlanOverviewContext(EmailContext):
     product: str
     actions: list[ActionLine]
+
+
+class ResponseRequestContext(EmailContext):
+    """To the handler: draft the answer to the complainant."""
+
+    product: str
+    description: str
+    requested_remedy: str
+    due_at: datetime
+    link_url: str
+    round: int
+    # The complainant turned the last answer down: their reason.
+    not_satisfied_because: str = ""
+    # A quality lead sent the draft back: why.
+    returned_because: str = ""
+
+
+class ResponseApprovalRequestContext(EmailContext):
+    product: str
+    handler_name: str
+    remedy: str
+    actions_taken: str
+    prevention: str
+    due_at: datetime
+    link_url: str
+
+
+class ResponseContext(EmailContext):
+    """To the complainant: our answer, to accept or turn down."""
+
+    product: str
+    remedy: str
+    actions_taken: str
+    prevention: str
+    due_at: datetime
+    link_url: str
+    accept_url: str
+    reject_url: str
+    status_url: str
+    round: int
+
+
+class SurveyRequestContext(EmailContext):
+    product: str
+    due_at: datetime
+    link_url: str
+
+
+class EffectivenessRequestContext(EmailContext):
+    product: str
+    actions_closed_at: datetime
+    due_at: datetime
+    link_url: str
+
+
+class DecisionNoticeContext(EmailContext):
+    """To the employees concerned: how the complainant decided on the answer."""
+
+    product: str
+    accepted: bool
+    reason: str
+    rounds: int
+    decided_at: datetime
+
+
+class ClosingNoticeContext(EmailContext):
+    product: str
+    resolution: str
+    closed_at: datetime
+    reopen_url: str
+
+
+class IncidentReportContext(EmailContext):
+    """To a quality lead: the incident report, attached as PDF and HTML."""
+
+    product: str
+    root_cause: str
+    issued_at: datetime
+    attachments: list[str]
 
 
 class StatusUpdateContext(EmailContext):
@@ -177,6 +258,14 @@ CONTEXTS: dict[EmailKind, type[EmailContext]] = {
     EmailKind.ACTION_PLAN_REQUEST: ActionPlanRequestContext,
     EmailKind.ACTION_REQUEST: ActionRequestContext,
     EmailKind.ACTION_PLAN_OVERVIEW: ActionPlanOverviewContext,
+    EmailKind.RESPONSE_REQUEST: ResponseRequestContext,
+    EmailKind.RESPONSE_APPROVAL_REQUEST: ResponseApprovalRequestContext,
+    EmailKind.RESPONSE: ResponseContext,
+    EmailKind.SURVEY_REQUEST: SurveyRequestContext,
+    EmailKind.EFFECTIVENESS_REQUEST: EffectivenessRequestContext,
+    EmailKind.DECISION_NOTICE: DecisionNoticeContext,
+    EmailKind.CLOSING_NOTICE: ClosingNoticeContext,
+    EmailKind.INCIDENT_REPORT: IncidentReportContext,
 }
 
 SUBJECTS: dict[EmailKind, str] = {
@@ -196,6 +285,14 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.ACTION_PLAN_REQUEST: "Actions to decide: complaint %(reference)s",
     EmailKind.ACTION_REQUEST: "Corrective action for you: complaint %(reference)s",
     EmailKind.ACTION_PLAN_OVERVIEW: "Action plan to follow: complaint %(reference)s",
+    EmailKind.RESPONSE_REQUEST: "Answer the complainant: complaint %(reference)s",
+    EmailKind.RESPONSE_APPROVAL_REQUEST: "Approval needed: the answer to complaint %(reference)s",
+    EmailKind.RESPONSE: "Our answer to your complaint %(reference)s",
+    EmailKind.SURVEY_REQUEST: "How did we handle your complaint %(reference)s?",
+    EmailKind.EFFECTIVENESS_REQUEST: "Effectiveness check: complaint %(reference)s",
+    EmailKind.DECISION_NOTICE: "The complainant's decision: complaint %(reference)s",
+    EmailKind.CLOSING_NOTICE: "Closed: complaint %(reference)s",
+    EmailKind.INCIDENT_REPORT: "Incident report %(reference)s",
 }
 
 

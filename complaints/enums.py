@@ -32,11 +32,19 @@ class Stage(StrEnum):
     CONTAINMENT = "containment"
     ROOT_CAUSE = "root_cause"
     CORRECTIVE_ACTION = "corrective_action"
+    # The answer to the complainant, and their decision on it (ISO 10002 7.7, 7.8).
+    RESPONSE = "response"
+    # The satisfaction survey and the effectiveness check (seed 6, ISO 10002 8.3).
+    FOLLOW_UP = "follow_up"
     CLOSED = "closed"
 
 
 class Resolution(StrEnum):
     NOT_OURS = "not_ours"
+    # The complainant accepted the response.
+    RESOLVED = "resolved"
+    # Not accepted after the last round: pointed to external dispute resolution (ISO 10003).
+    REFERRED = "referred"
 
 
 class StepKind(StrEnum):
@@ -57,6 +65,16 @@ class StepKind(StrEnum):
     ACTION_PLAN = "action_plan"
     # The owner of one corrective or preventive action reports it done.
     ACTION = "action"
+    # The handler drafts the answer to the complainant (ISO 10002 7.7).
+    RESPONSE = "response"
+    # A quality lead approves the answer to a major complaint.
+    RESPONSE_APPROVAL = "response_approval"
+    # The complainant accepts the answer, or says why not (ISO 10002 7.8).
+    RESPONSE_DECISION = "response_decision"
+    # The complainant rates the handling, some time after accepting (seed 6a).
+    SURVEY = "survey"
+    # A quality lead verifies the actions worked, some time after they were done.
+    EFFECTIVENESS = "effectiveness"
 
 
 class MeasureType(StrEnum):
@@ -114,6 +132,8 @@ class LinkAction(StrEnum):
     RESCHEDULE = "reschedule"
     # A quality lead may reassign an action or move its due date (with a reason).
     MANAGE = "manage"
+    # A quality lead may reopen a closed complaint (with a reason).
+    REOPEN = "reopen"
 
 
 class DecisionChannel(StrEnum):
@@ -129,6 +149,8 @@ class RunStatus(StrEnum):
 
     PENDING = "pending"
     STARTED = "started"
+    # Reopened after closing: the finished run is to be started again.
+    RESTART = "restart"
 
 
 class OutboxStatus(StrEnum):
@@ -157,3 +179,11 @@ class EmailKind(StrEnum):
     ACTION_PLAN_REQUEST = "action_plan_request"
     ACTION_REQUEST = "action_request"
     ACTION_PLAN_OVERVIEW = "action_plan_overview"
+    RESPONSE_REQUEST = "response_request"
+    RESPONSE_APPROVAL_REQUEST = "response_approval_request"
+    RESPONSE = "response"
+    SURVEY_REQUEST = "survey_request"
+    EFFECTIVENESS_REQUEST = "effectiveness_request"
+    DECISION_NOTICE = "decision_notice"
+    CLOSING_NOTICE = "closing_notice"
+    INCIDENT_REPORT = "incident_report"

@@ -184,7 +184,8 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(200))
-    # Text attachments (a calendar invitation): [{"filename", "content_type", "text"}].
+    # Text attachments (a calendar invitation): [{"filename", "content_type", "text"}];
+    # stored files (the incident report) by id: [{"filename", "content_type", "attachment_id"}].
     attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus), default=OutboxStatus.PENDING, index=True

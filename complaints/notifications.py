@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -16,7 +16,10 @@ from complaints.emails import (
     ActionRequestContext,
     AssessmentRequestContext,
     CauseAnalysisRequestContext,
+    ClosingNoticeContext,
     ContainmentRequestContext,
+    DecisionNoticeContext,
+    EffectivenessRequestContext,
     EmailContext,
     EscalationContext,
     InfoRequestContext,
@@ -25,16 +28,26 @@ from complaints.emails import (
     NotOursApprovalRequestContext,
     NotOursExplanationContext,
     ReminderContext,
+    ResponseApprovalRequestContext,
+    ResponseContext,
+    ResponseRequestContext,
     StatusUpdateContext,
+    SurveyRequestContext,
     render_email,
 )
 from complaints.enums import EmailKind, LinkAction, Locale, StepKind
-from complaints.models import Complaint, Meeting, OutboxMessage, Step
+from complaints.models import Complaint, Meeting, OutboxMessage, Step, utcnow
 from complaints.organization import Organization, Person
 from complaints.outbox import EmailAttachment
 from complaints.schedule import contain_by, next_commitment
 from complaints.settings import Settings
-from complaints.steps import COMPLAINANT, issue_token
+from complaints.steps import (
+    COMPLAINANT,
+    FOLLOW_UP_KINDS,
+    RESPONSE_FIELDS,
+    issue_token,
+    latest_decision,
+)
 from complaints.tokens import sign_status
 
 if TYPE_CHECKING:
@@ -165,7 +178,7 @@ def request_step(
     elif step.kind is StepKind.ACTION_PLAN:
         kind = EmailKind.ACTION_PLAN_REQUEST
         meeting = meetings.find(session, complaint.id, meetings.ROOT_CAUSE)
-        analysis = _decision_of_kind(complaint, StepKind.CAUSE_ANALYSIS)
+        analysis = latest_decision(complaint, StepKind.CAUSE_ANALYSIS)
         assert meeting is not None, "the root-cause meeting is convened before its minutes"
         context = ActionPlanRequestContext(
             **common,
@@ -173,13 +186,129 @@ def request_step(
             problem_scope=analysis["scope"],
             meeting_at=meeting.starts_at,
             meeting_location=meeting.location,
+            why_again=details.get("why", ""),
         )
+    elif step.kind in FOLLOW_UP_KINDS:
+        kind, context = _follow_up_request(complaint, step, common, org, settings)
     else:
         kind = EmailKind.ACTION_REQUEST
         context = ActionRequestContext(
             **common, action_type=details["type"], action=details["description"]
         )
     return _enqueue(session, complaint, f"{step.key}:{person.key}", kind, person, org, context)[0]
+
+
+def _follow_up_request(
+    complaint: Complaint,
+    step: Step,
+    common: dict[str, Any],
+    org: Organization,
+    settings: Settings,
+) -> tuple[EmailKind, EmailContext]:
+    """Return the email of a step after the actions: the answer and the follow-up."""
+    details = step.details or {}
+    answer = {name: details.get(name, "") for name in RESPONSE_FIELDS}
+    if step.kind is StepKind.RESPONSE:
+        return EmailKind.RESPONSE_REQUEST, ResponseRequestContext(
+            **common,
+            description=complaint.description,
+            requested_remedy=complaint.requested_remedy,
+            round=int(details.get("round", 1)),
+            not_satisfied_because=details.get("not_satisfied_because", ""),
+            returned_because=details.get("returned_because", ""),
+        )
+    if step.kind is StepKind.RESPONSE_APPROVAL:
+        return EmailKind.RESPONSE_APPROVAL_REQUEST, ResponseApprovalRequestContext(
+            **common, handler_name=addressee(org, complaint, details["handler"]).name, **answer
+        )
+    if step.kind is StepKind.RESPONSE_DECISION:
+        link = common["link_url"]
+        return EmailKind.RESPONSE, ResponseContext(
+            **common,
+            **answer,
+            accept_url=f"{link}?answer=accept",
+            reject_url=f"{link}?answer=not_satisfied",
+            status_url=status_url(settings, complaint),
+            round=int(details.get("round", 1)),
+        )
+    if step.kind is StepKind.SURVEY:
+        return EmailKind.SURVEY_REQUEST, SurveyRequestContext(**common)
+    return EmailKind.EFFECTIVENESS_REQUEST, EffectivenessRequestContext(
+        **common, actions_closed_at=datetime.fromisoformat(details["actions_closed_at"])
+    )
+
+
+def tell_decision(
+    session: Session,
+    complaint: Complaint,
+    decision: Step,
+    org: Organization,
+    settings: Settings,
+) -> list[OutboxMessage]:
+    """Tell the employees concerned how the complainant decided (ISO 10002 7.8): the
+    handler, the quality leads, and everyone who owned a measure, an analysis or an action."""
+    assert decision.decision is not None
+    concerned = [complaint.handler, *org.quality_leads]
+    concerned += [s.assignee for s in complaint.steps if s.assignee != COMPLAINANT]
+    accepted = bool(decision.decision.get("accepted"))
+    messages = []
+    for key in dict.fromkeys(concerned):  # each once, in order
+        if key not in org.people:
+            continue
+        person = org.person(key)
+        context = DecisionNoticeContext(
+            reference=complaint.reference,
+            recipient_name=person.name,
+            organization=org.name,
+            product=complaint.product,
+            accepted=accepted,
+            reason="" if accepted else str(decision.decision.get("reason", "")),
+            rounds=int((decision.details or {}).get("round", 1)),
+            decided_at=decision.decided_at or utcnow(),
+        )
+        kind = EmailKind.DECISION_NOTICE
+        messages.append(_enqueue(session, complaint, decision.key, kind, person, org, context)[0])
+    return messages
+
+
+def closing_notice(
+    session: Session,
+    complaint: Complaint,
+    occasion: str,
+    org: Organization,
+    settings: Settings,
+) -> list[OutboxMessage]:
+    """Tell the quality leads the complaint is closed, each with a link to reopen it.
+
+    The link belongs to the step that closed it (the last effectiveness check).
+    """
+    closing = [s for s in complaint.steps if s.kind is StepKind.EFFECTIVENESS and s.decision]
+    assert closing, "a handled complaint closes after an effectiveness check"
+    messages = []
+    for key in org.quality_leads:
+        person = org.person(key)
+        kind = EmailKind.CLOSING_NOTICE
+        if outbox.exists(session, f"{complaint.id}:{occasion}:{key}:{kind.value}"):
+            continue  # its link was issued with it, and only its hash kept
+        token = issue_token(
+            session,
+            closing[-1],
+            recipient=key,
+            secret=settings.secret_key.get_secret_value(),
+            grace=timedelta(days=settings.reopen_link_days),
+            actions=(LinkAction.REOPEN,),
+        )
+        context = ClosingNoticeContext(
+            reference=complaint.reference,
+            recipient_name=person.name,
+            organization=org.name,
+            product=complaint.product,
+            resolution=complaint.resolution.value if complaint.resolution else "",
+            closed_at=complaint.closed_at or utcnow(),
+            reopen_url=link_url(settings, token),
+        )
+        messages.append(_enqueue(session, complaint, occasion, kind, person, org, context)[0])
+    return messages
 
 
 def tell_new_owner(
@@ -212,18 +341,19 @@ def tell_new_owner(
 def action_plan_overview(
     session: Session,
     complaint: Complaint,
+    plan_key: str,
     action_steps: list[Step],
     org: Organization,
     settings: Settings,
 ) -> list[OutboxMessage]:
-    """Queue, to each quality lead, the actions decided, each with a link to manage it.
+    """Queue, to each quality lead, the actions of a plan, each with a link to manage it.
 
-    Queued once per complaint and lead (its links are issued with it, then only hashed).
+    Queued once per plan and lead (its links are issued with it, then only hashed).
     """
     messages = []
     for key in org.quality_leads:
         person = org.person(key)
-        dedup = f"{complaint.id}:action-plan:{key}:{EmailKind.ACTION_PLAN_OVERVIEW.value}"
+        dedup = f"{complaint.id}:{plan_key}:{key}:{EmailKind.ACTION_PLAN_OVERVIEW.value}"
         if outbox.exists(session, dedup):
             continue
         lines = []
@@ -254,15 +384,8 @@ def action_plan_overview(
             actions=lines,
         )
         kind = EmailKind.ACTION_PLAN_OVERVIEW
-        messages.append(_enqueue(session, complaint, "action-plan", kind, person, org, context)[0])
+        messages.append(_enqueue(session, complaint, plan_key, kind, person, org, context)[0])
     return messages
-
-
-def _decision_of_kind(complaint: Complaint, kind: StepKind) -> dict[str, Any]:
-    """Return the latest decision of a step kind (e.g. the cause analysis)."""
-    decided = [s for s in complaint.steps if s.kind is kind and s.decision is not None]
-    assert decided, f"no decided {kind.value} step"
-    return dict(decided[-1].decision or {})
 
 
 def invite(
@@ -363,6 +486,15 @@ def give_notice(
     """
     complaint = step.complaint
     assert step.due_at is not None
+    if notice.kind == "request":
+        token = issue_token(
+            session,
+            step,
+            recipient=step.assignee,
+            secret=settings.secret_key.get_secret_value(),
+            grace=timedelta(hours=settings.link_grace_hours),
+        )
+        return [request_step(session, complaint, step, token, org, settings)]
     owner = addressee(org, complaint, step.assignee)
     messages = []
     for key in notice.people:

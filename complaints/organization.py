@@ -51,6 +51,14 @@ class DueHours(BaseModel):
     containment: float = Field(default=48, gt=0)
     # The minutes of the second (root-cause) meeting, from when that step opens.
     action_plan: float = Field(default=72, gt=0)
+    # The handler's answer to the complainant, and a quality lead's approval of it.
+    response: float = Field(default=72, gt=0)
+    response_approval: float = Field(default=24, gt=0)
+    # The complainant's decision on the answer, and their survey (two weeks).
+    response_decision: float = Field(default=336, gt=0)
+    survey: float = Field(default=336, gt=0)
+    # The quality lead's effectiveness check, from when it is asked for.
+    effectiveness: float = Field(default=120, gt=0)
 
 
 # An empty ladder for a grade would be ambiguous (no escalation, or the default?): refused.
@@ -93,6 +101,24 @@ class DeadlinePolicy(BaseModel):
         }
 
 
+class FollowUpPolicy(BaseModel):
+    """After the answer: the survey, the effectiveness check, and how many rounds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The satisfaction survey goes out this long after the complainant accepts.
+    survey_after_days: float = Field(default=14, ge=0)
+    # The effectiveness check is asked for this long after the last action is done.
+    effectiveness_after_days: float = Field(default=30, ge=0)
+    # Answers the complainant may turn down before they are pointed to external dispute
+    # resolution (ISO 10003).
+    response_rounds: int = Field(default=3, ge=1)
+    # The improvement action a dissatisfied survey creates is due this many days later.
+    improvement_days: float = Field(default=30, gt=0)
+    # Where a complainant who stays dissatisfied can turn (shown on their pages).
+    dispute_resolution: str = ""
+
+
 class Organization(BaseModel):
     name: str
     timezone: str = "UTC"
@@ -101,6 +127,7 @@ class Organization(BaseModel):
     people: dict[str, Person]
     departments: dict[str, Department]
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
+    follow_up: FollowUpPolicy = Field(default_factory=FollowUpPolicy)
 
     @field_validator("timezone")
     @classmethod
@@ -190,6 +217,7 @@ def parse_organization(text: str) -> Organization:
             **org,
             "quality_leads": raw.get("quality", {}).get("leads", []),
             "deadlines": raw.get("deadlines", {}),
+            "follow_up": raw.get("follow_up", {}),
             "people": people,
             "departments": departments,
         }

@@ -8,14 +8,11 @@ claims one row at a time with a conditional UPDATE, so two senders never both se
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime as rfc2822_date
 
 import aiosmtplib
 from sqlalchemy import ColumnElement, or_, select, update
@@ -25,22 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from complaints.audit import record_event
 from complaints.emails import RenderedEmail
 from complaints.enums import OutboxStatus
+from complaints.mime import AttachmentUnavailable, one_line, stored_file_reader, stored_form
+
+# Re-exported: callers build attachments, and tests messages, through the outbox.
+from complaints.mime import EmailAttachment as EmailAttachment
+from complaints.mime import StoredAttachment as StoredAttachment
+from complaints.mime import build_message as build_message
 from complaints.models import OutboxMessage, utcnow
 from complaints.settings import Settings
-
-
-@dataclass(frozen=True)
-class EmailAttachment:
-    """A text attachment; a ``text/calendar`` one is sent as a meeting invitation."""
-
-    filename: str
-    content_type: str
-    text: str
-
-    def __post_init__(self) -> None:
-        maintype, _, subtype = _media_type(self.content_type).partition("/")
-        if not maintype or not subtype:
-            raise ValueError(f"not a media type: {self.content_type!r}")
 
 
 def enqueue(
@@ -52,7 +41,7 @@ def enqueue(
     recipient: str,
     recipient_name: str,
     email: RenderedEmail,
-    attachments: list[EmailAttachment] | None = None,
+    attachments: Sequence[EmailAttachment | StoredAttachment] | None = None,
 ) -> tuple[OutboxMessage, bool]:
     """Queue an email unless one with the same dedup key exists; return it and whether it is new."""
     existing = session.scalars(
@@ -67,15 +56,12 @@ def enqueue(
         complaint_id=complaint_id,
         kind=kind,
         recipient=recipient,
-        recipient_name=_one_line(recipient_name),
-        subject=_one_line(email.subject),
+        recipient_name=one_line(recipient_name),
+        subject=one_line(email.subject),
         body_text=email.text,
         body_html=email.html,
         message_id=f"<{message_id}@complaints.invalid>",
-        attachments=[
-            asdict(EmailAttachment(_one_line(a.filename), _media_type(a.content_type), a.text))
-            for a in attachments or []
-        ],
+        attachments=[stored_form(a) for a in attachments or []],
     )
     try:
         with session.begin_nested():
@@ -96,76 +82,6 @@ def exists(session: Session, dedup_key: str) -> bool:
     """Whether a message with this dedup key was queued."""
     query = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
     return session.scalars(query).first() is not None
-
-
-def _one_line(value: str) -> str:
-    return " ".join(value.split())
-
-
-def _media_type(content_type: str) -> str:
-    """Return the bare, lower-case ``type/subtype`` of a content type (no parameters)."""
-    return content_type.split(";", 1)[0].strip().lower()
-
-
-_METHOD_LINE = re.compile(r"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE)
-
-
-def _calendar_method(text: str) -> str | None:
-    found = _METHOD_LINE.search(text)
-    return found.group(1).upper() if found else None
-
-
-def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
-    """Build the MIME message (text and HTML alternatives, then attachments) for a row.
-
-    A calendar attachment is sent the way Outlook, Thunderbird and Gmail recognise an
-    invitation (RFC 6047): a ``text/calendar; method=...`` alternative next to the text
-    and HTML, and the same calendar again as an ``invite.ics`` attachment.
-    """
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = Address(display_name=row.recipient_name, addr_spec=row.recipient)
-    message["Subject"] = row.subject
-    message["Date"] = rfc2822_date(row.created_at)
-    # Stable per outbox row: a receiver can drop a copy a crash made us send twice.
-    message["Message-ID"] = row.message_id
-    message["X-Complaints-Kind"] = row.kind
-    message.set_content(row.body_text)
-    message.add_alternative(row.body_html, subtype="html")
-    attachments = [
-        EmailAttachment(item["filename"], _media_type(item["content_type"]), item["text"])
-        for item in row.attachments or []
-    ]
-    calendars = [a for a in attachments if a.content_type == "text/calendar"]
-    if calendars:
-        # Bytes keep the CRLF line ends RFC 5545 asks for (a str part would get LF).
-        params = {"charset": "UTF-8"}
-        method = _calendar_method(calendars[0].text)
-        if method:
-            params["method"] = method
-        message.add_alternative(
-            calendars[0].text.encode("utf-8"), maintype="text", subtype="calendar", params=params
-        )
-    for attachment in attachments:
-        _attach(message, attachment)
-    return message
-
-
-def _attach(message: EmailMessage, attachment: EmailAttachment) -> None:
-    maintype, _, subtype = attachment.content_type.partition("/")
-    if attachment.content_type == "text/calendar":
-        # As Gmail sends it: clients that ignore the alternative still offer the file.
-        maintype, subtype = "application", "ics"
-    if maintype == "text":
-        message.add_attachment(attachment.text, subtype=subtype, filename=attachment.filename)
-        return
-    message.add_attachment(
-        attachment.text.encode("utf-8"),
-        maintype=maintype,
-        subtype=subtype,
-        filename=attachment.filename,
-        params={"name": attachment.filename},  # older clients read the name from here
-    )
 
 
 @dataclass
@@ -233,8 +149,13 @@ async def deliver(
         claimed = await asyncio.to_thread(_claim_and_build, sessions, message_id, moment, settings)
         if claimed is None:
             continue
-        mime, attempts = claimed
-        error, permanent = await _send(mime, settings)
+        built, attempts = claimed
+        error: str | None
+        if isinstance(built, str):
+            # A stored file it carries is missing or altered: trying again cannot help.
+            error, permanent = built, True
+        else:
+            error, permanent = await _send(built, settings)
         status = await asyncio.to_thread(
             _record_attempt, sessions, message_id, error, permanent, attempts, settings
         )
@@ -257,13 +178,18 @@ def _in_session(
 
 def _claim_and_build(
     sessions: sessionmaker[Session], message_id: uuid.UUID, moment: datetime, settings: Settings
-) -> tuple[EmailMessage, int] | None:
+) -> tuple[EmailMessage | str, int] | None:
+    """Claim a message and build it; return it (or why it cannot be built) and its attempts."""
     with sessions.begin() as session:
         if not _claim(session, message_id, moment, settings.outbox_claim_seconds):
             return None
         row = session.get_one(OutboxMessage, message_id)
         session.refresh(row)
-        return build_message(row, settings.mail_from), row.attempts
+        reader = stored_file_reader(session, settings, row.complaint_id)
+        try:
+            return build_message(row, settings.mail_from, read_file=reader), row.attempts
+        except AttachmentUnavailable as exc:
+            return f"{type(exc).__name__}: {exc}", row.attempts
 
 
 def _record_attempt(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -119,4 +120,28 @@ def attachments_of(session: Session, complaint_id: uuid.UUID) -> Sequence[Attach
         select(Attachment)
         .where(Attachment.complaint_id == complaint_id)
         .order_by(Attachment.uploaded_at)
+    ).all()
+
+
+def events_of_kind(session: Session, complaint_id: uuid.UUID, kind: str) -> Sequence[Event]:
+    """Return a complaint's events of one kind, in order."""
+    return session.scalars(
+        select(Event)
+        .where(Event.complaint_id == complaint_id, Event.kind == kind)
+        .order_by(Event.seq)
+    ).all()
+
+
+def has_event(session: Session, complaint_id: uuid.UUID, kind: str, **data: Any) -> bool:
+    """Return whether a complaint has an event of a kind whose data hold ``data``."""
+    return any(
+        all(event.data.get(name) == value for name, value in data.items())
+        for event in events_of_kind(session, complaint_id, kind)
+    )
+
+
+def complaints_to_restart(session: Session, limit: int = 50) -> Sequence[Complaint]:
+    """Return reopened complaints whose finished run must be started again."""
+    return session.scalars(
+        select(Complaint).where(Complaint.run_status == RunStatus.RESTART).limit(limit)
     ).all()

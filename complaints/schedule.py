@@ -4,6 +4,8 @@ Assessment and containment are counted from receipt (ISO 10002 7.5; seed 001: co
 within 48 hours), per grade once the grade is known, and move by the time the clock
 stood still while waiting on the complainant (if the policy pauses it). The other
 steps are counted from when they open; an interim measure is due when its minutes say.
+The survey and the effectiveness check are asked for days later: their request goes
+out at a set time (through the deadline watch), and they are due counted from then.
 """
 
 from __future__ import annotations
@@ -42,9 +44,30 @@ def due_at(
         return org.due_after(opened_at, hours.not_ours_approval)
     if kind is StepKind.ACTION_PLAN:
         return org.due_after(opened_at, hours.action_plan)
+    if kind in (StepKind.RESPONSE, StepKind.RESPONSE_APPROVAL, StepKind.RESPONSE_DECISION):
+        return org.due_after(opened_at, getattr(hours, kind.value))
+    if kind in (StepKind.SURVEY, StepKind.EFFECTIVENESS):
+        asked_at = request_at(kind, org, details or {}) or opened_at
+        return org.due_after(max(asked_at, opened_at), getattr(hours, kind.value))
     if details is None or "due_at" not in details:
         raise ValueError(f"a {kind.value} step needs its due time")
     return datetime.fromisoformat(str(details["due_at"]))
+
+
+def request_at(kind: StepKind, org: Organization, details: dict[str, Any]) -> datetime | None:
+    """Return when a step asked for days later is asked for (None: when it opens).
+
+    The survey follows the complainant's acceptance, the effectiveness check the last
+    action's completion, each by the organization's follow-up days (calendar days).
+    """
+    policy = org.follow_up
+    if kind is StepKind.SURVEY:
+        since, days = details["accepted_at"], policy.survey_after_days
+    elif kind is StepKind.EFFECTIVENESS:
+        since, days = details["actions_closed_at"], policy.effectiveness_after_days
+    else:
+        return None
+    return datetime.fromisoformat(str(since)) + timedelta(days=days)
 
 
 def contain_by(complaint: Complaint, org: Organization) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -129,13 +130,45 @@ def move_to_stage(session: Session, complaint_id: uuid.UUID, stage: Stage) -> bo
     return True
 
 
-def close(session: Session, complaint_id: uuid.UUID, resolution: Resolution) -> bool:
-    """Close a complaint; return False if it was closed already."""
+def close(
+    session: Session,
+    complaint_id: uuid.UUID,
+    resolution: Resolution,
+    record: dict[str, Any] | None = None,
+) -> bool:
+    """Close a complaint with its final record; return False if it was closed already."""
     complaint = require_complaint(session, complaint_id)
     if complaint.stage is Stage.CLOSED:
         return False
     complaint.resolution = resolution
     complaint.closed_at = utcnow()
     move_to_stage(session, complaint_id, Stage.CLOSED)
-    record_event(session, complaint_id, "complaint.closed", data={"resolution": resolution.value})
+    record_event(
+        session,
+        complaint_id,
+        "complaint.closed",
+        data={"resolution": resolution.value, **(record or {})},
+    )
     return True
+
+
+def reopen(session: Session, complaint: Complaint, *, reason: str, by: str) -> bool:
+    """Reopen a closed complaint for new actions; its run is started again.
+
+    Returns False if the complaint is not closed (reopened already, or never closed).
+    """
+    if complaint.stage is not Stage.CLOSED:
+        return False
+    complaint.closed_at = None
+    complaint.resolution = None
+    move_to_stage(session, complaint.id, Stage.CORRECTIVE_ACTION)
+    complaint.run_status = RunStatus.RESTART
+    record_event(session, complaint.id, "complaint.reopened", actor=by, data={"reason": reason})
+    return True
+
+
+def note_reopened_run_started(session: Session, complaint_id: uuid.UUID) -> None:
+    """Record that a reopened complaint's run was started again."""
+    complaint = require_complaint(session, complaint_id)
+    complaint.run_status = RunStatus.STARTED
+    record_event(session, complaint_id, "run.resumed_after_reopening")

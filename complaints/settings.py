@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # it is left to an operator (a bug would otherwise fail over and over).
     run_restart_limit: int = 5
     link_grace_hours: int = 72
+    # How long the quality leads' link to reopen a closed complaint works.
+    reopen_link_days: int = 365
     # Bad links (unknown, expired, tampered) one client may present per window before
     # it gets 429 for the rest of the window.
     link_failure_limit: int = 20

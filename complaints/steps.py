@@ -15,7 +15,8 @@ from complaints import meetings, repository
 from complaints.audit import record_event
 from complaints.contracts import StepInput
 from complaints.enums import DecisionChannel, Grade, LinkAction, StepKind, StepStatus
-from complaints.models import Complaint, LinkToken, Meeting, Step, utcnow
+from complaints.models import Complaint, Event, LinkToken, Meeting, Step, utcnow
+from complaints.organization import Organization
 from complaints.tokens import hash_token, new_token
 
 PREFECT_UI_ACTOR = "operator"
@@ -202,8 +203,47 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def latest_decision(complaint: Complaint, kind: StepKind) -> dict[str, Any]:
+    """Return the latest decision of a step kind (e.g. the cause analysis), or {}."""
+    decided = [s for s in complaint.steps if s.kind is kind and s.decision is not None]
+    return dict(decided[-1].decision or {}) if decided else {}
+
+
+def actions_closed_at(complaint: Complaint) -> datetime | None:
+    """Return when the last corrective action was done (None: some are still open)."""
+    actions = [s for s in complaint.steps if s.kind is StepKind.ACTION]
+    if not actions or any(s.decided_at is None for s in actions):
+        return None
+    return max(s.decided_at for s in actions if s.decided_at is not None)
+
+
+def final_record(complaint: Complaint) -> dict[str, Any]:
+    """Return the figures a complaint closes with (ISO 10002 7.9), references only."""
+
+    def decided(kind: StepKind) -> list[Step]:
+        return [s for s in complaint.steps if s.kind is kind and s.decision is not None]
+
+    survey = latest_decision(complaint, StepKind.SURVEY)
+    return {
+        "actions": len([s for s in complaint.steps if s.kind is StepKind.ACTION]),
+        "action_plans": len(decided(StepKind.ACTION_PLAN)),
+        "responses": len(decided(StepKind.RESPONSE_DECISION)),
+        "survey_score": survey.get("score"),
+        "effectiveness_checks": len(decided(StepKind.EFFECTIVENESS)),
+    }
+
+
+def reopenings(session: Session, complaint_id: uuid.UUID) -> list[Event]:
+    """Return the times a quality lead reopened a closed complaint, oldest first."""
+    return list(repository.events_of_kind(session, complaint_id, "complaint.reopened"))
+
+
 def step_details(
-    session: Session, complaint: Complaint, kind: StepKind, refs: dict[str, str | int]
+    session: Session,
+    complaint: Complaint,
+    kind: StepKind,
+    refs: dict[str, str | int],
+    org: Organization,
 ) -> dict[str, Any]:
     """Return what a step is about, taken from the earlier steps ``refs`` point at.
 
@@ -211,11 +251,17 @@ def step_details(
     in this database.
     """
 
-    def decision_of(key: object) -> dict[str, Any]:
+    def step_of(key: object) -> Step:
         step = repository.get_step(session, complaint.id, str(key))
         if step is None or step.decision is None:
             raise LookupError(f"step {key} of {complaint.id} has no decision")
-        return step.decision
+        return step
+
+    def decision_of(key: object) -> dict[str, Any]:
+        return dict(step_of(key).decision or {})
+
+    if kind in FOLLOW_UP_KINDS:
+        return _follow_up_details(session, complaint, kind, refs, org, step_of)
 
     if kind is StepKind.INFO_REQUEST:
         return {"question": decision_of(refs["asked_in"])["question"]}
@@ -231,9 +277,26 @@ def step_details(
         return {**measure, "index": int(refs["index"])}
     if kind is StepKind.CAUSE_ANALYSIS:
         return dict(decision_of(refs["minutes_step"])["analysis"])
+    if kind is StepKind.ACTION and "survey_step" in refs:
+        # A dissatisfied survey: an improvement action for the handler's department.
+        survey = step_of(refs["survey_step"])
+        assert survey.decided_at is not None and survey.decision is not None
+        due = survey.decided_at + timedelta(days=org.follow_up.improvement_days)
+        return {
+            "type": "corrective",
+            "description": f"{survey.decision['score']}/5: {survey.decision.get('comment', '')}",
+            "owner": complaint.handler,
+            "due_at": due.isoformat(),
+            "survey_step": str(refs["survey_step"]),
+        }
     if kind is StepKind.ACTION:
         action = decision_of(refs["plan_step"])["actions"][int(refs["index"])]
-        return {**action, "index": int(refs["index"])}
+        return {**action, "index": int(refs["index"]), "plan_step": str(refs["plan_step"])}
+    if kind is StepKind.ACTION_PLAN and "effectiveness_step" in refs:
+        return {"why": decision_of(refs["effectiveness_step"])["comment"], "again": True}
+    if kind is StepKind.ACTION_PLAN and "reopening" in refs:
+        reopened = reopenings(session, complaint.id)[int(refs["reopening"]) - 1]
+        return {"why": reopened.data.get("reason", ""), "again": True}
     if kind is StepKind.ASSESSMENT and "info_step" in refs:
         info_key = str(refs["info_step"])
         info = repository.get_step(session, complaint.id, info_key)
@@ -249,6 +312,62 @@ def step_details(
     return {}
 
 
+FOLLOW_UP_KINDS = frozenset(
+    {
+        StepKind.RESPONSE,
+        StepKind.RESPONSE_APPROVAL,
+        StepKind.RESPONSE_DECISION,
+        StepKind.SURVEY,
+        StepKind.EFFECTIVENESS,
+    }
+)
+RESPONSE_FIELDS = ("remedy", "actions_taken", "prevention")
+
+
+def _follow_up_details(
+    session: Session,
+    complaint: Complaint,
+    kind: StepKind,
+    refs: dict[str, str | int],
+    org: Organization,
+    step_of: Any,
+) -> dict[str, Any]:
+    """Details of the steps after the actions: the answer, its decision, the follow-up."""
+    round_ = int(refs.get("round", 1))
+    if kind is StepKind.RESPONSE:
+        details: dict[str, Any] = {"round": round_}
+        if "rejected_in" in refs:
+            details["not_satisfied_because"] = step_of(refs["rejected_in"]).decision["reason"]
+        if "returned_in" in refs:
+            details["returned_because"] = step_of(refs["returned_in"]).decision["comment"]
+        previous = latest_decision(complaint, StepKind.RESPONSE)
+        details["previous"] = {name: previous.get(name, "") for name in RESPONSE_FIELDS}
+        return details
+    if kind is StepKind.RESPONSE_APPROVAL:
+        draft = step_of(refs["response_step"])
+        assert draft.decision is not None
+        return {
+            **{name: draft.decision[name] for name in RESPONSE_FIELDS},
+            "handler": draft.decided_by or complaint.handler,
+            "round": round_,
+        }
+    if kind is StepKind.RESPONSE_DECISION:
+        answer = step_of(refs["answer_step"]).decision
+        assert answer is not None
+        return {
+            **{name: answer[name] for name in RESPONSE_FIELDS},
+            "round": round_,
+            "last_round": round_ >= org.follow_up.response_rounds,
+        }
+    if kind is StepKind.SURVEY:
+        accepted = step_of(refs["decision_step"])
+        assert accepted.decided_at is not None
+        return {"accepted_at": accepted.decided_at.isoformat()}
+    closed = actions_closed_at(complaint)
+    assert closed is not None, "every action is done before its effectiveness is checked"
+    return {"actions_closed_at": closed.isoformat(), "round": round_}
+
+
 def assignee_for(
     session: Session,
     complaint: Complaint,
@@ -257,9 +376,9 @@ def assignee_for(
     quality_leads: list[str],
 ) -> str:
     """Return who acts on a step: the handler unless the step says otherwise."""
-    if kind is StepKind.INFO_REQUEST:
+    if kind in (StepKind.INFO_REQUEST, StepKind.RESPONSE_DECISION, StepKind.SURVEY):
         return COMPLAINANT
-    if kind is StepKind.NOT_OURS_APPROVAL:
+    if kind in (StepKind.NOT_OURS_APPROVAL, StepKind.RESPONSE_APPROVAL, StepKind.EFFECTIVENESS):
         return quality_leads[0]
     if kind in (StepKind.MEASURE, StepKind.ACTION):
         return str(details["owner"])

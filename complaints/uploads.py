@@ -88,7 +88,8 @@ def _named_for(name: str, content_type: str) -> str:
     return name[: MAX_NAME - len(extension)] + extension
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
+    """Return a size in bytes as people read it (bytes, KB, MB)."""
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):g} MB"
     if n >= 1024:
@@ -111,7 +112,7 @@ def check_uploads(files: list[tuple[str, bytes]], settings: Settings) -> list[st
         if not data:
             raise UploadRefused(f"{shown} is empty")
         if len(data) > settings.upload_max_bytes:
-            raise UploadRefused(f"{shown} is larger than {_size(settings.upload_max_bytes)}")
+            raise UploadRefused(f"{shown} is larger than {human_size(settings.upload_max_bytes)}")
         content_type = sniff(data)
         if content_type is None:
             raise UploadRefused(f"{shown} is not a photo or PDF (allowed: {_LABELS})")
@@ -199,6 +200,53 @@ def store_uploads(
                 path.unlink()
         raise
     return attachments
+
+
+def store_generated(
+    session: Session,
+    *,
+    complaint_id: uuid.UUID,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    settings: Settings,
+) -> Attachment:
+    """Store a file the system made (a report) with a complaint, recorded like an upload.
+
+    The upload type allowlist does not apply: the bytes are ours, not a browser's. The
+    row is flushed, not committed; the file is removed again if recording it fails.
+    """
+    attachment = Attachment(
+        id=uuid.uuid4(),
+        complaint_id=complaint_id,
+        step_id=None,
+        uploaded_by=SYSTEM,
+        filename=safe_filename(filename),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    path = stored_path(settings, attachment.id)
+    _write(path, data)
+    try:
+        session.add(attachment)
+        session.flush()
+        record_event(
+            session,
+            complaint_id,
+            "file.uploaded",
+            data={
+                "attachment_id": str(attachment.id),
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+                "sha256": attachment.sha256,
+            },
+        )
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    return attachment
 
 
 def open_attachment(settings: Settings, attachment: Attachment) -> bytes:

@@ -12,18 +12,26 @@ from complaints.contracts import (
     AssessmentDecision,
     CauseAnalysis,
     ContainmentMinutes,
+    EffectivenessCheck,
     InfoResponse,
     MeasureReport,
     NotOursApproval,
+    ResponseApproval,
+    ResponseDecision,
+    ResponseDraft,
+    SurveyAnswer,
 )
 from complaints.enums import Grade, Resolution, StepKind
 from complaints.meetings import CONTAINMENT as CONTAINMENT_MEETING
 from complaints.meetings import ROOT_CAUSE as ROOT_CAUSE_MEETING
 from flows.human_step import Refs, await_decision, open_waiting_step, step_key, wait_for
 from tasks.containment import account_for_waiting, complete_containment, convene_meeting
-from tasks.corrective import complete_actions, send_action_plan_overview
+from tasks.corrective import complete_actions, return_to_actions, send_action_plan_overview
 from tasks.notify import acknowledge_receipt, deliver_mail, explain_not_ours
-from tasks.record import close_complaint
+from tasks.record import close_complaint, close_handled, times_reopened
+from tasks.report import issue_incident_report
+from tasks.response import tell_decision
+from tasks.runtime import organization
 
 
 @flow(name="complaint-lifecycle", persist_result=True)
@@ -49,7 +57,21 @@ async def complaint_lifecycle(complaint_id: uuid.UUID) -> str:
     # Seeds 3-5, ISO 10002 7.6: the root cause, the second meeting, corrective actions.
     await correct(complaint_id)
     logger.info("Every corrective action is done")
-    return "corrected"
+    # Seed 5: the incident report, from the record, to the quality leads.
+    await deliver_mail(issue_incident_report(complaint_id))
+
+    # ISO 10002 7.7, 7.8: the answer, until the complainant accepts or the rounds run out.
+    resolution, decision_key = await respond(complaint_id, assessment.grade)
+    await deliver_mail(tell_decision(complaint_id, decision_key))
+    logger.info("Response decided: %s", resolution.value)
+
+    # Seed 6, ISO 10002 8.3: the survey and the effectiveness check, days later; both
+    # are open (their requests go out when due) so each date is visible from the start.
+    first_check = await open_waiting_step(complaint_id, StepKind.EFFECTIVENESS, refs={"round": 1})
+    if resolution is Resolution.RESOLVED:
+        await survey(complaint_id, decision_key)
+    await verify_and_close(complaint_id, resolution, first_check)
+    return "closed"
 
 
 async def assess(complaint_id: uuid.UUID) -> tuple[AssessmentDecision, str]:
@@ -129,8 +151,18 @@ async def correct(complaint_id: uuid.UUID) -> None:
     convened = convene_meeting(complaint_id, ROOT_CAUSE_MEETING, analysis_key)
     if convened.message_ids:
         await deliver_mail(convened.message_ids)
-    plan_key = step_key(StepKind.ACTION_PLAN)
-    plan = await await_decision(complaint_id, StepKind.ACTION_PLAN, ActionPlan)
+    await act(complaint_id, 1)
+
+
+async def act(complaint_id: uuid.UUID, plan_round: int, why: Refs | None = None) -> None:
+    """Take an action plan (the second meeting's, or a new one), then wait until each of
+    its actions is done. ``why`` points at what asked for a new plan."""
+    plan_key = step_key(StepKind.ACTION_PLAN, plan_round)
+    if plan_round > 1:
+        return_to_actions(complaint_id, plan_key)
+    plan = await await_decision(
+        complaint_id, StepKind.ACTION_PLAN, ActionPlan, round_=plan_round, refs=why
+    )
 
     # Every action has one owner and a due date (seed 4); the quality leads get the list
     # with a link to reassign an action or move its date.
@@ -138,12 +170,111 @@ async def correct(complaint_id: uuid.UUID) -> None:
         await open_waiting_step(
             complaint_id,
             StepKind.ACTION,
-            round_=index + 1,
             refs={"plan_step": plan_key, "index": index},
+            key=action_key(plan_round, index),
         )
         for index in range(len(plan.actions))
     ]
-    await deliver_mail(send_action_plan_overview(complaint_id, keys))
+    await deliver_mail(send_action_plan_overview(complaint_id, plan_key, keys))
     for key in keys:
         await wait_for(complaint_id, key, ActionReport)
-    await deliver_mail(complete_actions(complaint_id))
+    await deliver_mail(complete_actions(complaint_id, plan_key))
+
+
+def action_key(plan_round: int, index: int) -> str:
+    """Return the key of an action: ``action-2`` of the first plan, ``action-2-1`` of the
+    second, and so on."""
+    if plan_round == 1:
+        return step_key(StepKind.ACTION, index + 1)
+    return step_key(StepKind.ACTION, plan_round, index + 1)
+
+
+async def respond(complaint_id: uuid.UUID, grade: Grade | None) -> tuple[Resolution, str]:
+    """Answer the complainant until they accept or the organization's rounds run out.
+
+    The handler drafts; a quality lead approves the answer to a major complaint (or
+    sends it back); the complainant accepts or says why not, and the handler answers
+    again. Returns the outcome and the key of the complainant's last decision.
+    """
+    rounds = organization().follow_up.response_rounds
+    draft, asked = 1, 1
+    refs: Refs = {"round": 1}
+    while True:
+        answer_key = step_key(StepKind.RESPONSE, draft)
+        await await_decision(
+            complaint_id, StepKind.RESPONSE, ResponseDraft, round_=draft, refs=refs
+        )
+        if grade is Grade.MAJOR_COMPLAINT:
+            approval_key = step_key(StepKind.RESPONSE_APPROVAL, draft)
+            approval = await await_decision(
+                complaint_id,
+                StepKind.RESPONSE_APPROVAL,
+                ResponseApproval,
+                round_=draft,
+                refs={"response_step": answer_key, "round": asked},
+            )
+            draft += 1
+            if not approval.approved:
+                refs = {"returned_in": approval_key, "round": asked}
+                continue
+            answer_key = approval_key
+        else:
+            draft += 1
+        decision_key = step_key(StepKind.RESPONSE_DECISION, asked)
+        decision = await await_decision(
+            complaint_id,
+            StepKind.RESPONSE_DECISION,
+            ResponseDecision,
+            round_=asked,
+            refs={"answer_step": answer_key, "round": asked},
+        )
+        if decision.accepted:
+            return Resolution.RESOLVED, decision_key
+        if asked >= rounds:
+            return Resolution.REFERRED, decision_key
+        asked += 1
+        refs = {"rejected_in": decision_key, "round": asked}
+
+
+async def survey(complaint_id: uuid.UUID, decision_key: str) -> None:
+    """Ask the complainant how satisfied they are; a low score becomes an improvement
+    action for the handler's department, which the run waits for."""
+    survey_key = step_key(StepKind.SURVEY)
+    answer = await await_decision(
+        complaint_id, StepKind.SURVEY, SurveyAnswer, refs={"decision_step": decision_key}
+    )
+    if answer.dissatisfied:
+        improvement = await open_waiting_step(
+            complaint_id,
+            StepKind.ACTION,
+            refs={"survey_step": survey_key},
+            key=step_key(StepKind.ACTION, "survey"),
+        )
+        await wait_for(complaint_id, improvement, ActionReport)
+
+
+async def verify_and_close(complaint_id: uuid.UUID, resolution: Resolution, check_key: str) -> None:
+    """Check effectiveness until the actions work, then close; go on if reopened.
+
+    Not effective: new actions, then another check. A quality lead may reopen a closed
+    complaint; the run is then started again, passes what it did, and takes new actions.
+    """
+    logger = get_run_logger()
+    plan_round, check_round, closings = 2, 1, 0  # the first plan came with the second meeting
+    while True:
+        check = await wait_for(complaint_id, check_key, EffectivenessCheck)
+        if check.effective:
+            await deliver_mail(close_handled(complaint_id, resolution, closings))
+            closings += 1
+            if times_reopened(complaint_id) < closings:
+                logger.info("Closed: %s", resolution.value)
+                return
+            why: Refs = {"reopening": closings}
+        else:
+            why = {"effectiveness_step": check_key}
+        await act(complaint_id, plan_round, why)
+        plan_round += 1
+        check_round += 1
+        check_key = await open_waiting_step(
+            complaint_id, StepKind.EFFECTIVENESS, round_=check_round, refs={"round": check_round}
+        )

@@ -23,19 +23,25 @@ Refs = dict[str, str | int]
 NEVER_EXPIRES: int | None = None
 
 
-def step_key(kind: StepKind, round_: int = 1) -> str:
+def step_key(kind: StepKind, *parts: int | str) -> str:
     """Return the suspend key of a step: unique per complaint, so each step opens once.
 
-    Prefect allows lowercase letters, digits and dashes in input keys.
+    ``parts`` tell steps of a kind apart (a round; a plan and an action of it); none
+    means the first. Prefect allows lowercase letters, digits and dashes in input keys.
     """
-    return f"{kind.value.replace('_', '-')}-{round_}"
+    return "-".join([kind.value.replace("_", "-"), *(str(part) for part in parts or (1,))])
 
 
 async def open_waiting_step(
-    complaint_id: uuid.UUID, kind: StepKind, *, round_: int = 1, refs: Refs | None = None
+    complaint_id: uuid.UUID,
+    kind: StepKind,
+    *,
+    round_: int = 1,
+    refs: Refs | None = None,
+    key: str | None = None,
 ) -> str:
-    """Open a step and send its email (once); return its key."""
-    key = step_key(kind, round_)
+    """Open a step and send its email (once); return its key (by default, of the round)."""
+    key = key or step_key(kind, round_)
     opened = open_step(complaint_id, kind, key, refs)
     if opened.message_ids:
         await deliver_mail(opened.message_ids)

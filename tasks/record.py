@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from complaints import service
+from complaints import notifications, service, steps
 from complaints.enums import Resolution, Stage
-from tasks.runtime import step_task, transaction
+from tasks.runtime import organization, settings, step_task, transaction
 
 
 @step_task("move-to-stage")
@@ -21,3 +21,32 @@ def close_complaint(complaint_id: uuid.UUID, resolution: Resolution) -> bool:
     """Close the complaint with a resolution."""
     with transaction() as session:
         return service.close(session, complaint_id, resolution)
+
+
+@step_task("close-handled-complaint")
+def close_handled(
+    complaint_id: uuid.UUID, resolution: Resolution, closings: int
+) -> list[uuid.UUID]:
+    """Close a handled complaint with its final record (ISO 10002 7.9); tell the
+    complainant, and give the quality leads a link to reopen it.
+
+    ``closings`` counts earlier closings (a reopened complaint closes again).
+    """
+    org, config = organization(), settings()
+    with transaction() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        service.close(session, complaint_id, resolution, steps.final_record(complaint))
+        occasion = f"closed-{closings}"
+        told, _new = notifications.tell_progress(session, complaint, org, config, occasion=occasion)
+        notices = notifications.closing_notice(session, complaint, occasion, org, config)
+        return [told.id, *(m.id for m in notices)]
+
+
+def times_reopened(complaint_id: uuid.UUID) -> int:
+    """Return how often a quality lead reopened the complaint.
+
+    Not a task: a run started again after a reopening must read it afresh, not from
+    the run's stored results.
+    """
+    with transaction() as session:
+        return len(steps.reopenings(session, complaint_id))

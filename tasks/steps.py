@@ -26,10 +26,17 @@ STAGE_OF_STEP = {
     StepKind.CAUSE_ANALYSIS: Stage.ROOT_CAUSE,
     StepKind.ACTION_PLAN: Stage.ROOT_CAUSE,
     StepKind.ACTION: Stage.CORRECTIVE_ACTION,
+    StepKind.RESPONSE: Stage.RESPONSE,
+    StepKind.RESPONSE_APPROVAL: Stage.RESPONSE,
+    StepKind.RESPONSE_DECISION: Stage.RESPONSE,
+    StepKind.SURVEY: Stage.FOLLOW_UP,
+    StepKind.EFFECTIVENESS: Stage.FOLLOW_UP,
 }
 # Stages the complainant hears about when the complaint enters them (ISO 10002 7.3); the
-# assessment follows the acknowledgement at once, and closing has its own email.
-TOLD_STAGES = {Stage.CONTAINMENT, Stage.ROOT_CAUSE, Stage.CORRECTIVE_ACTION}
+# assessment follows the acknowledgement at once, the answer and closing are emails of
+# their own.
+TOLD_STAGES = {Stage.CONTAINMENT, Stage.ROOT_CAUSE, Stage.CORRECTIVE_ACTION, Stage.RESPONSE}
+STAGE_ORDER = list(Stage)
 # A meeting's organizer may also move the meeting with the minutes link.
 STEP_ACTIONS = {
     StepKind.CONTAINMENT: (LinkAction.DECIDE, LinkAction.RESCHEDULE),
@@ -55,15 +62,22 @@ def open_step(
     """Open a waiting step and queue the email that asks its assignee to act.
 
     ``refs`` point at the earlier steps this one is about (the question asked, the
-    minutes that set the measure); the step's details and assignee come from them.
+    minutes that set the measure); the step's details and assignee come from them. A
+    step asked for days later (the survey, the effectiveness check) is open at once, so
+    the run can wait on it, and the deadline watch sends its request when the day comes.
     """
     config = settings()
     org = organization()
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
         message_ids = enter_stage(session, complaint, STAGE_OF_STEP[kind], org, config)
-        details = steps.step_details(session, complaint, kind, refs or {})
+        details = steps.step_details(session, complaint, kind, refs or {}, org)
         opened_at = utcnow()
+        asked_at = schedule.request_at(kind, org, details)
+        deferred = asked_at is not None and asked_at > opened_at
+        if deferred:
+            assert asked_at is not None
+            details["request_at"] = asked_at.isoformat()
         opened = steps.open_step(
             session,
             complaint,
@@ -77,7 +91,7 @@ def open_step(
             actions=STEP_ACTIONS.get(kind, (LinkAction.DECIDE,)),
             now=opened_at,
         )
-        if opened.token is not None:
+        if opened.token is not None and not deferred:
             message = notifications.request_step(
                 session, complaint, opened.step, opened.token, org, config
             )
@@ -88,7 +102,13 @@ def open_step(
 def enter_stage(
     session: Session, complaint: Complaint, stage: Stage, org: Organization, config: Settings
 ) -> list[uuid.UUID]:
-    """Move a complaint to a stage; tell the complainant if it is one they hear about."""
+    """Move a complaint on to a stage; tell the complainant if it is one they hear about.
+
+    Never back: a step of an earlier kind opened later (new actions after an effectiveness
+    check, an improvement action after the survey) leaves the stage where it is.
+    """
+    if STAGE_ORDER.index(stage) < STAGE_ORDER.index(complaint.stage):
+        return []
     if not service.move_to_stage(session, complaint.id, stage) or stage not in TOLD_STAGES:
         return []
     message, _new = notifications.tell_progress(

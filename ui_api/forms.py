@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from complaints.enums import StepKind
 from complaints.organization import Organization
+from complaints.steps import RESPONSE_FIELDS
 
 MAX_ROWS = 10
 ROW_FIELDS = ("type", "description", "owner", "due_at")
@@ -110,6 +111,19 @@ def contract_fields(kind: StepKind, form: FormFields, zone: ZoneInfo) -> dict[st
         }
     if kind is StepKind.ACTION_PLAN:
         return {"summary": form.get("summary"), "actions": _rows(form, "action", zone)}
+    if kind is StepKind.RESPONSE:
+        return {name: form.get(name) for name in RESPONSE_FIELDS}
+    if kind is StepKind.RESPONSE_APPROVAL:
+        answer = {name: form.get(name) for name in RESPONSE_FIELDS}
+        return {"approved": form.get("approved") or None, **answer, "comment": form.get("comment")}
+    if kind is StepKind.RESPONSE_DECISION:
+        choice = form.get("answer")
+        accepted = {"accept": True, "not_satisfied": False}.get(choice)
+        return {"accepted": accepted, "reason": form.get("reason") if choice != "accept" else ""}
+    if kind is StepKind.SURVEY:
+        return {"score": form.get("score") or None, "comment": form.get("comment")}
+    if kind is StepKind.EFFECTIVENESS:
+        return {"effective": form.get("effective") or None, "comment": form.get("comment")}
     return {"note": form.get("note")}
 
 

@@ -42,6 +42,9 @@ from complaints.settings import Settings
 
 logger = logging.getLogger("complaints.orchestration")
 REVIVAL_INTERVAL_SECONDS = 5.0
+# Where Prefect keeps the input a suspended run was resumed with ("suspended-<key>-response").
+SUSPENDED_INPUT_PREFIX = "suspended-"
+RESPONSE_SUFFIX = "-response"
 
 
 class Orchestrator:
@@ -77,11 +80,12 @@ class Orchestrator:
                     )
 
     async def reconcile_once(self, client: PrefectClient) -> None:
-        """Start pending runs, resume decided steps, restart dead runs, deliver due mail.
+        """Start pending runs, resume decided steps, restart reopened and dead runs,
+        deliver due mail.
 
         Each part fails on its own: mail still goes out while Prefect is down.
         """
-        parts = [self.start_pending_runs, self.resume_decided_steps]
+        parts = [self.start_pending_runs, self.resume_decided_steps, self.restart_reopened_runs]
         if time.monotonic() >= self._next_revival:
             self._next_revival = time.monotonic() + REVIVAL_INTERVAL_SECONDS
             parts.append(self.restart_dead_runs)
@@ -128,12 +132,60 @@ class Orchestrator:
                 self._may_retry, complaint_id
             ):
                 continue  # failed again and again: left to an operator
+            await self._forget_unanswered_suspensions(client, run)
             if run.state.type is StateType.RUNNING:
                 await client.set_flow_run_state(
                     run.id, Crashed(message="No heartbeat: its worker is gone"), force=True
                 )
             await client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
             await self._write(service.note_run_restarted, complaint_id, run.state.name)
+
+    async def restart_reopened_runs(self, client: PrefectClient) -> None:
+        """Start again the finished run of every complaint a quality lead reopened.
+
+        The run executes again from the top: what it did returns at once (stored task
+        results, recorded step inputs), and it goes on with new actions.
+        """
+        for complaint_id, flow_run_id in await asyncio.to_thread(self._reopened):
+            run = await client.read_flow_run(flow_run_id)
+            if run.state is None or not run.state.is_final():
+                continue  # still finishing its closing: next round
+            await self._forget_unanswered_suspensions(client, run)
+            await client.set_flow_run_state(flow_run_id, AwaitingRetry(), force=True)
+            await self._write(service.note_reopened_run_started, complaint_id)
+
+    def _reopened(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        with self.sessions() as session:
+            return [
+                (c.id, c.flow_run_id)
+                for c in repository.complaints_to_restart(session)
+                if c.flow_run_id is not None
+            ]
+
+    async def _forget_unanswered_suspensions(self, client: PrefectClient, run: FlowRun) -> None:
+        """Let a run that is started again wait again at the steps nobody answered.
+
+        Prefect remembers every key a run suspended at, and a suspend whose key it
+        remembers returns the input given for that key at once. A run restarted after it
+        suspended at a step nobody answered (it only looked stalled, or crashed right
+        after) would find no input there and fail; so only the keys with an input stay.
+        """
+        keys = set(run.empirical_policy.pause_keys or set())
+        if not keys:
+            return
+        inputs = await client.filter_flow_run_input(
+            run.id, key_prefix=SUSPENDED_INPUT_PREFIX, limit=1000, exclude_keys=set()
+        )
+        answered = {
+            i.key.removeprefix(SUSPENDED_INPUT_PREFIX).removesuffix(RESPONSE_SUFFIX)
+            for i in inputs
+            if i.key.endswith(RESPONSE_SUFFIX)
+        }
+        if keys <= answered:
+            return
+        policy = run.empirical_policy.model_copy(update={"pause_keys": keys & answered})
+        await client.update_flow_run(run.id, empirical_policy=policy)
+        logger.info("run %s will wait again at %s", run.id, sorted(keys - answered))
 
     async def _stalled(self, client: PrefectClient, run: FlowRun) -> bool:
         assert run.state is not None

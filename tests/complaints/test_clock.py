@@ -225,7 +225,16 @@ def test_the_sample_file_yields_the_expected_policy() -> None:
         "not_ours_approval": 24,
         "containment": 48,
         "action_plan": 72,
+        "response": 72,
+        "response_approval": 24,
+        "response_decision": 336,
+        "survey": 336,
+        "effectiveness": 120,
     }
+    follow_up = org.follow_up
+    assert (follow_up.survey_after_days, follow_up.effectiveness_after_days) == (14, 30)
+    assert (follow_up.response_rounds, follow_up.improvement_days) == (3, 30)
+    assert "12315" in follow_up.dispute_resolution
     assert policy.containment_hours_by_grade == {}
     assert policy.escalation_by_grade == {}
     assert policy.pause_for_complainant is False

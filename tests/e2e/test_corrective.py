@@ -1,24 +1,31 @@
-"""From root cause to corrective actions, acted out through real emails and links.
+"""From root cause to closure, acted out through real emails and links.
 
 A systemic case: the analyst finds a material cause shared by a batch, the second meeting
 (a calendar invitation) decides a recall, customer notifications, rework and improvements
 with five owners; a quality lead reassigns one action, another goes overdue and is
-escalated, and the run waits, suspended, until every action is done.
+escalated, and the run waits, suspended, until every action is done. The quality lead
+gets the incident report; the complainant turns the first answer down and accepts the
+second; a dissatisfied survey creates an improvement action; the effectiveness check
+finds a recurrence and asks for new actions; the second check closes the complaint; and
+a quality lead reopens it.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from complaints.dev_mailbox import StoredMessage
 from complaints.models import Event, Step, utcnow
 from tests.conftest import once_on
 from tests.support.calendar import invitation_of, mailto
@@ -38,6 +45,38 @@ MARIA = "maria.lopez@acme.example"
 TOM = "tom.hughes@acme.example"
 ANNA = "anna.berg@acme.example"
 _LINKS = re.compile(r"https?://\S+/s/[A-Za-z0-9_-]+")
+
+
+def _attachment(message: StoredMessage, content_type: str) -> bytes:
+    """Return the bytes of an email's one attachment of a content type."""
+    found = [
+        part.get_payload(decode=True)
+        for part in message.message.walk()
+        if part.get_content_type() == content_type and part.get_filename()
+    ]
+    assert len(found) == 1 and isinstance(found[0], bytes), content_type
+    return found[0]
+
+
+def _answer_links(message: StoredMessage) -> tuple[str, str]:
+    """Return the complainant's two links in an answer: accept, and not satisfied."""
+    links = re.findall(
+        r"https?://\S+/s/[A-Za-z0-9_-]+\?answer=(?:accept|not_satisfied)", message.part("plain")
+    )
+    accept = [link for link in links if link.endswith("=accept")]
+    reject = [link for link in links if link.endswith("=not_satisfied")]
+    assert len(accept) == 1 and len(reject) == 1, links
+    return accept[0], reject[0]
+
+
+def _watch(server: PrefectServer, as_of: datetime) -> None:
+    """Run the deadline watch with its clock at ``as_of`` and wait until it is done."""
+    watch = run_deadline_watch(server, as_of)
+    eventually(
+        lambda: server.flow_run(watch)["state"]["type"] == "COMPLETED",
+        seconds=180,
+        what="watch finished",
+    )
 
 
 def _contain_quickly(stack: Stack, inbox: Inbox, run_id: str, server: PrefectServer) -> None:
@@ -65,7 +104,7 @@ def _contain_quickly(stack: Stack, inbox: Inbox, run_id: str, server: PrefectSer
     server.wait_suspended_at(run_id, "cause-analysis-1")
 
 
-def test_systemic_case_with_recall_five_owners_a_reassignment_and_an_escalation(
+def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectiveness_to_closure(
     stack: Stack,
     prefect_server: PrefectServer,
     stack_sessions: sessionmaker[Session],
@@ -215,12 +254,128 @@ def test_systemic_case_with_recall_five_owners_a_reassignment_and_an_escalation(
         files=[("files", ("返工记录.pdf", PDF, "application/pdf"))],
     )
     assert done.status_code == 200
+
+    # 9. The incident report, from the record, as HTML and PDF, to the quality lead.
+    report = inbox.next(QUALITY_LEAD, "事故处理报告")[0]
+    pdf = _attachment(report, "application/pdf")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert [item.title for item in reader.outline] == [
+        "1. 投诉概况",
+        "2. 临时围堵措施",
+        "3. 原因分析",
+        "4. 纠正与预防措施",
+        "5. 证据清单",
+        "6. 处理时间线",
+    ]
+    # The font puts NULs or spaces between glyphs when read back; the first pages are
+    # facts (the later ones tables, which pypdf reads back garbled).
+    text = "".join(
+        "".join(page.extract_text().replace("\x00", "").split()) for page in reader.pages[:2]
+    )
+    assert reference in text and "B-2611批次密封圈材料不合格" in text and "召回B-2611批次" in text
+    assert "返工记录.pdf" in _attachment(report, "text/html").decode()
+    assert b"<html" in _attachment(report, "text/html").lower()
+
+    # 10. The answer (a major complaint: the quality lead approves it first).
+    complainant = payload["complainant"]["email"]
+    draft = {
+        "remedy": "为您更换新水壶，并补偿 200 元",
+        "actions_taken": "召回 B-2611 批次，更换全部库存密封圈",
+        "prevention": "来料检验增加硬度测试",
+    }
+    response = step_link(inbox.next(HANDLER, "请答复投诉人")[0])
+    assert "召回 B-2611" in httpx.get(response, timeout=10).text  # what was done, to draw on
+    assert post_form(response, draft).status_code == 200
+    approval = step_link(inbox.next(QUALITY_LEAD, "待批准")[0])
+    approved = {**draft, "remedy": draft["remedy"] + "（含运费）", "approved": "yes"}
+    assert post_form(approval, approved).status_code == 200
+    first = inbox.next(complainant, "的答复")[0]
+    assert "（含运费）" in first.part("plain")
+    accept_link, reject_link = _answer_links(first)
+    page = httpx.get(reject_link, timeout=10).text
+    assert 'value="not_satisfied" checked' in page  # the link presets the choice
+    assert post_form(reject_link, {"answer": "not_satisfied"}).status_code == 422
+    rejected = post_form(reject_link, {"answer": "not_satisfied", "reason": "补偿太少"})
+    assert rejected.status_code == 200
+
+    # 11. The handler answers again, with the complainant's reason in front of them.
+    second_draft = step_link(inbox.next(HANDLER, "请答复投诉人")[0])
+    assert "补偿太少" in httpx.get(second_draft, timeout=10).text
+    better = {**draft, "remedy": "为您更换新水壶，并补偿 500 元"}
+    assert post_form(second_draft, better).status_code == 200
+    approval = step_link(inbox.next(QUALITY_LEAD, "待批准")[0])
+    assert post_form(approval, {**better, "approved": "yes"}).status_code == 200
+    second = inbox.next(complainant, "的答复")[0]
+    accept_link, _ = _answer_links(second)
+    assert post_form(accept_link, {"answer": "accept"}).status_code == 200
+    told = inbox.next(ANNA, "decision")[0]  # every employee concerned hears of it
+    assert "accepted" in told.part("plain")
+
+    # 12. Days later, the survey: dissatisfied, so the handler's department improves.
+    prefect_server.wait_suspended_at(run_id, "survey-1")
+    assert eventually(lambda: not children_of(stack.worker.pid) or None, what="no child") is True
+    _watch(prefect_server, utcnow() + timedelta(days=15))
+    survey = step_link(inbox.next(complainant, "处理得如何")[0])
+    assert post_form(survey, {"score": "2", "comment": "等太久了"}).status_code == 200
+    improvement = step_link(inbox.next(HANDLER, "您负责的纠正措施")[0])
+    assert "等太久了" in httpx.get(improvement, timeout=10).text
+    assert post_form(improvement, {"note": "投诉答复时限缩短为 3 天"}).status_code == 200
+
+    # 13. A month after the actions: the same product complained about again.
+    prefect_server.wait_suspended_at(run_id, "effectiveness-1")
+    again = stack.file_complaint(complaint_payload(product=payload["product"]))
+    _watch(prefect_server, utcnow() + timedelta(days=31))
+    check = step_link(inbox.next(QUALITY_LEAD, "有效性验证")[0])
+    figures = httpx.get(check, timeout=10).text.split('id="recurrence"')[1].split("</div>")[0]
+    assert "共 1 起" in figures, figures  # the complaint filed just now, not analysed yet
+    assert post_form(check, {"effective": "no"}).status_code == 422
+    assert post_form(check, {"effective": "no", "comment": "同型号又有漏水"}).status_code == 200
+    new_plan = step_link(inbox.next(HANDLER, "待确定措施")[0])
+    assert "同型号又有漏水" in httpx.get(new_plan, timeout=10).text
+    later_due = local_input(utcnow() + timedelta(days=7))
+    replanned = post_form(
+        new_plan,
+        {
+            "action-0-type": "corrective",
+            "action-0-description": "密封圈改用新供应商",
+            "action-0-owner": "wang-jun",
+            "action-0-due_at": later_due,
+        },
+    )
+    assert replanned.status_code == 200
+    new_action = step_link(inbox.next(ANALYST, "您负责的纠正措施")[0])
+    assert post_form(new_action, {"note": "已切换供应商"}).status_code == 200
+
+    # 14. The second check finds it effective: a clean close.
+    prefect_server.wait_suspended_at(run_id, "effectiveness-2")
+    _watch(prefect_server, utcnow() + timedelta(days=31))
+    check = step_link(inbox.next(QUALITY_LEAD, "有效性验证")[0])
+    assert post_form(check, {"effective": "yes"}).status_code == 200
     eventually(
         lambda: prefect_server.flow_run(run_id)["state"]["type"] == "COMPLETED",
         seconds=180,
         what="run completed",
     )
+    progress = stack.complaint(created["id"])
+    assert (progress["stage"], progress["resolution"]) == ("closed", "resolved")
+    status = httpx.get(created["status_url"], timeout=10).text
+    assert "已结案" in status
+    closing = inbox.next(QUALITY_LEAD, "已结案")[0]
+
+    # 15. The quality lead reopens it: the run goes on, waiting for new actions.
+    reopen_link = step_link(closing)
+    reopen_page = httpx.get(reopen_link, timeout=10).text
+    guard = re.search(r'name="guard" value="([0-9a-f]+)"', reopen_page)
+    assert guard
+    reopened = httpx.post(
+        reopen_link + "/reopen",
+        data={"guard": guard.group(1), "reason": "客户又反映漏水"},
+        timeout=10,
+    )
+    assert reopened.status_code == 200
+    prefect_server.wait_suspended_at(run_id, "action-plan-3")
     assert stack.complaint(created["id"])["stage"] == "corrective_action"
+    assert "客户又反映漏水" in inbox.next(HANDLER, "待确定措施")[0].part("plain")
 
     with stack_sessions() as session:
         steps = {
@@ -246,9 +401,14 @@ def test_systemic_case_with_recall_five_owners_a_reassignment_and_an_escalation(
     assert steps["cause-analysis-1"].decision["scope"] == "systemic"
     assert len(steps["cause-analysis-1"].decision["evidence"]) == 1
     assert kinds["action.reassigned"] == 1 and kinds["action.progress"] == 1
-    assert kinds["actions.completed"] == 1
+    assert kinds["actions.completed"] == 2 and kinds["actions.reopened"] == 1
+    assert kinds["complaint.closed"] == 1 and kinds["complaint.reopened"] == 1
+    assert steps["survey-1"].decision == {"score": 2, "comment": "等太久了"}
+    assert steps["action-survey"].decided_by == "li-wei"
+    assert [steps[f"response-decision-{n}"].decision["accepted"] for n in (1, 2)] == [False, True]
+    assert again["reference"] != reference
     counts = inbox.counts()
-    print(f"\ncorrective actions: {sum(counts.values())} emails, events {dict(kinds)}")
+    print(f"\nroot cause to closure: {sum(counts.values())} emails, events {dict(kinds)}")
     assert counts[(ANNA, f"Reminder: complaint {reference} is waiting for you")] == 1
     assert counts[(QUALITY_LEAD, f"已逾期：投诉 {reference} 需要关注")] == 1
     assert counts[(TOM, f"Corrective action for you: complaint {reference}")] == 1

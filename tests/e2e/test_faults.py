@@ -318,8 +318,12 @@ def _resumed_count(server: PrefectServer, run_id: str) -> int:
 
 
 def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
-    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+    stack: Stack,
+    prefect_server: PrefectServer,
+    stack_sessions: sessionmaker[Session],
+    backend: str,
 ) -> None:
+    once_on(backend, "postgresql")  # the worker, not the database, is what fails here
     case = _file_many(stack, prefect_server, 1)[0]
     link = _links(stack, [case])[0]
     guard = form_guard(httpx.get(link, timeout=10).text)
@@ -362,6 +366,39 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
     assert len(opened) == 2 and len(decided) == 1  # assessment and containment, once each
     # The assessment request, the meeting invitation, the minutes request: once each.
     assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "紧急临", "待提交"])
+
+
+def test_a_run_taken_for_dead_while_it_waits_waits_again_at_the_same_step(
+    stack: Stack,
+    prefect_server: PrefectServer,
+    stack_sessions: sessionmaker[Session],
+    backend: str,
+) -> None:
+    """A busy Prefect server can make a waiting run look dead (no heartbeat) or crash it
+    just after it suspended. Started again, it must wait at the step nobody answered,
+    not fail for want of an answer Prefect never had."""
+    once_on(backend, "sqlite")
+    case = _file_many(stack, prefect_server, 1)[0]
+    run_id = case["run_id"]
+    prefect_server.post(
+        f"/flow_runs/{run_id}/set_state",
+        {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True},
+    )
+    # The web app's loop starts it again; it runs from the top and suspends where it was.
+    eventually(
+        lambda: prefect_server.flow_run(run_id)["run_count"] >= 2 or None,
+        seconds=120,
+        what="run started again",
+    )
+    prefect_server.wait_suspended_at(run_id, "assessment-1")
+    link = _links(stack, [case])[0]
+    assert _decide_assessment_raw(link, form_guard(httpx.get(link, timeout=10).text)) == 200
+    prefect_server.wait_suspended_at(run_id, "containment-1")
+    restarts = _events(stack_sessions, case["id"], "run.restarted")
+    failed = prefect_server.flow_run(run_id)["state"]["type"] == "FAILED"
+    print(f"\nrun crashed while waiting: restarted {len(restarts)}x, failed {failed}")
+    assert len(restarts) == 1 and not failed
+    assert len(_events(stack_sessions, case["id"], "step.decided")) == 1
 
 
 def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(

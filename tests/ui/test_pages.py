@@ -23,6 +23,7 @@ from complaints.enums import (
 )
 from complaints.models import Complaint, Meeting, Step
 from complaints.organization import Organization, parse_organization
+from complaints.recurrence import Recurrence
 from complaints.settings import Settings
 from ui_api.pages import render_page
 
@@ -82,7 +83,19 @@ DETAILS: dict[StepKind, dict[str, object]] = {
     StepKind.CAUSE_ANALYSIS: {"scope": HOSTILE, "method": "5-Why", "analyst": "wang-jun"},
     StepKind.ACTION_PLAN: {},
     StepKind.ACTION: {"type": ActionType.RECALL.value, "description": HOSTILE, "owner": "li-wei"},
+    StepKind.RESPONSE: {"round": 2, "not_satisfied_because": HOSTILE, "previous": {}},
+    StepKind.RESPONSE_APPROVAL: {"remedy": HOSTILE, "actions_taken": "换新", "prevention": "x"},
+    StepKind.RESPONSE_DECISION: {
+        "remedy": HOSTILE,
+        "actions_taken": "换新",
+        "prevention": "x",
+        "round": 3,
+        "last_round": True,
+    },
+    StepKind.SURVEY: {"accepted_at": RECEIVED.isoformat()},
+    StepKind.EFFECTIVENESS: {"actions_closed_at": RECEIVED.isoformat(), "round": 1},
 }
+COMPLAINANT_STEPS = (StepKind.INFO_REQUEST, StepKind.RESPONSE_DECISION, StepKind.SURVEY)
 
 
 def _context(org: Organization, kind: StepKind) -> dict[str, object]:
@@ -122,7 +135,19 @@ def _context(org: Organization, kind: StepKind) -> dict[str, object]:
         "categories": list(IshikawaCategory),
         "scopes": list(ProblemScope),
         "action_types": list(ActionType),
-        "for_complainant": kind is StepKind.INFO_REQUEST,
+        "for_complainant": kind in COMPLAINANT_STEPS,
+        "recurrence": Recurrence(RECEIVED, "material", same_cause=1, not_analysed=2, other_cause=4),
+        "actions_done": [
+            {
+                "type": "recall",
+                "description": HOSTILE,
+                "owner": "Wang Jun",
+                "note": "召回完成",
+                "done_at": RECEIVED,
+            }
+        ],
+        "dispute_resolution": "the consumer mediation service 12315",
+        "response_rounds": 3,
     }
 
 
@@ -135,7 +160,9 @@ def test_every_step_page_renders_in_both_languages_with_its_deadline_rule(
     org = _org(clock)
     page = render_page(f"step_{kind.value}", locale=locale, **_context(org, kind)).body.decode()
     assert "C-2026-000042" in page
-    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "<script>alert" not in page
+    if kind is not StepKind.SURVEY:  # the survey shows no text of anyone's
+        assert "&lt;script&gt;" in page
     # 01:00 UTC + 48 h is shown in the reader's zone (Asia/Shanghai: 09:00).
     assert "09:00" in page
     rule = {
@@ -149,6 +176,12 @@ def test_every_step_page_renders_in_both_languages_with_its_deadline_rule(
         assert re.search(r"[\u4e00-\u9fff]{4}", page.split("<main>")[1])
     if kind in (StepKind.INFO_REQUEST, StepKind.MEASURE, StepKind.CAUSE_ANALYSIS, StepKind.ACTION):
         assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+    if kind is StepKind.EFFECTIVENESS:
+        # Same cause (1) and not analysed yet (2) count; another cause (4) does not.
+        figures = page.split('id="recurrence"')[1].split("</div>")[0]
+        assert re.search(r"\b3\b", figures) and "Kettle K2" in figures
+    if kind is StepKind.RESPONSE_DECISION:
+        assert "ISO 10003" in page and "12315" in page  # the last round points outside
 
 
 @pytest.mark.parametrize("locale", list(Locale))

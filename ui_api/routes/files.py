@@ -64,7 +64,9 @@ def show_file(
     except AttachmentDamaged:
         logger.exception("attachment %s cannot be served", attachment.id)
         return PlainTextResponse("This file cannot be shown.", status_code=500)
-    disposition = "attachment" if attachment.content_type == "application/pdf" else "inline"
+    # Only photos are shown in the page; anything else (a PDF, a generated HTML report)
+    # is a download, so a browser never renders it as a document of this site.
+    disposition = "inline" if attachment.content_type.startswith("image/") else "attachment"
     return Response(
         data,
         media_type=attachment.content_type,

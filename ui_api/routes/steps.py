@@ -9,7 +9,7 @@ resume the flow run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,12 +19,13 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from complaints import actions, meetings, notifications, repository, steps
+from complaints import actions, meetings, notifications, repository, service, steps
 from complaints.contracts import (
     STEP_INPUTS,
     ActionChange,
     ActionPlan,
     MeetingChange,
+    Reopening,
     plan_problems,
 )
 from complaints.enums import (
@@ -39,8 +40,9 @@ from complaints.enums import (
     StepKind,
     StepStatus,
 )
-from complaints.models import LinkToken, Meeting
+from complaints.models import LinkToken, Meeting, utcnow
 from complaints.organization import Organization
+from complaints.recurrence import Recurrence, recurrence_since
 from complaints.settings import Settings
 from complaints.steps import COMPLAINANT
 from complaints.tokens import form_guard, guard_matches
@@ -75,9 +77,14 @@ def show_step(
     if link is None:
         limiter.failed(client_addr(request))
         return _invalid(request, org)
+    if LinkAction.REOPEN.value in link.actions:
+        return _reopen_page(db, link, token, org, settings, values={}, errors={})
     if link.step.status is not StepStatus.OPEN:
         return _already_decided(db, link, org)
-    return _form(db, link, token, org, settings, values={}, errors={})
+    # The complainant's two links (accept, not satisfied) open the same form, preset.
+    answer = request.query_params.get("answer", "")
+    values = {"answer": answer} if answer in ("accept", "not_satisfied") else {}
+    return _form(db, link, token, org, settings, values=values, errors={})
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
@@ -162,6 +169,13 @@ def _change(
     action, apply = CHANGES[change]
     if action.value not in link.actions:
         return _invalid(request, org, status_code=403)
+    if action is LinkAction.REOPEN:
+        errors = _reopen(db, link, fields, org, settings)
+        if not errors:
+            db.commit()  # the background loop starts the run again
+            request.app.state.orchestrator.wake()
+        values = fields if errors else {"changed": change}
+        return _reopen_page(db, link, token, org, settings, values=values, errors=errors)
     if link.step.status is not StepStatus.OPEN:
         return _already_decided(db, link, org)
     errors = apply(db, link, fields, org, settings)
@@ -247,11 +261,54 @@ def _manage_action(
     return {}
 
 
+def _reopen(
+    db: Session, link: LinkToken, fields: FormFields, org: Organization, settings: Settings
+) -> dict[str, str]:
+    try:
+        reopening = Reopening.model_validate({"reason": fields.get("reason")})
+    except ValidationError as exc:
+        return forms.field_errors(exc, {})
+    if link.revoked_at is not None or not service.reopen(
+        db, link.step.complaint, reason=reopening.reason, by=link.recipient
+    ):
+        return {"form": "the complaint is not closed"}
+    link.revoked_at = utcnow()  # one reopening per link
+    return {}
+
+
 CHANGES: dict[str, tuple[LinkAction, Change]] = {
     "reschedule": (LinkAction.RESCHEDULE, _reschedule),
     "progress": (LinkAction.DECIDE, _note_progress),
     "manage": (LinkAction.MANAGE, _manage_action),
+    "reopen": (LinkAction.REOPEN, _reopen),
 }
+
+
+def _reopen_page(
+    db: Session,
+    link: LinkToken,
+    token: str,
+    org: Organization,
+    settings: Settings,
+    *,
+    values: FormFields | dict[str, str],
+    errors: dict[str, str],
+) -> HTMLResponse:
+    """The quality lead's page to reopen a closed complaint (with a reason)."""
+    return render_page(
+        "reopen",
+        **_reader(link, org),
+        org=org,
+        status_code=422 if errors else 200,
+        complaint=link.step.complaint,
+        step=link.step,
+        guard=form_guard(token, settings.secret_key.get_secret_value()),
+        usable=link.revoked_at is None,
+        values=values.as_dict() if isinstance(values, FormFields) else values,
+        errors=errors,
+        timeline=_timeline(db, link, org),
+        token=token,
+    )
 
 
 def _same_origin(request: Request, settings: Settings) -> bool:
@@ -294,8 +351,11 @@ def _decide(
         return refuse(forms.field_errors(exc, values))
     if errors := forms.unknown_people(kind, values, org):
         return refuse(errors)
-    if isinstance(decision, ActionPlan):
-        scope = ProblemScope(_latest_decision(link, StepKind.CAUSE_ANALYSIS).get("scope", "single"))
+    # The second meeting's plan answers the cause's scope; a later plan (the actions did
+    # not work, or a reopening) adds to it.
+    if isinstance(decision, ActionPlan) and not link.step.details.get("again"):
+        analysis = steps.latest_decision(link.step.complaint, StepKind.CAUSE_ANALYSIS)
+        scope = ProblemScope(analysis.get("scope", "single"))
         if errors := plan_problems(decision, scope):
             return refuse(errors)
     if uploads and kind in UPLOADS_INTO:
@@ -332,6 +392,10 @@ def _decide(
         complaint=link.step.complaint,
         step=link.step,
         timeline=_timeline(db, link, org),
+        # Turned down for the last time: where the complainant can turn now (ISO 10003).
+        dispute_resolution=org.follow_up.dispute_resolution
+        if decision.model_dump().get("accepted") is False and link.step.details.get("last_round")
+        else "",
     )
 
 
@@ -394,7 +458,11 @@ def _form(
         owner_name=notifications.addressee(org, link.step.complaint, link.step.assignee).name,
         can_decide=LinkAction.DECIDE.value in link.actions,
         can_manage=LinkAction.MANAGE.value in link.actions,
-        analysis=_latest_decision(link, StepKind.CAUSE_ANALYSIS),
+        analysis=steps.latest_decision(link.step.complaint, StepKind.CAUSE_ANALYSIS),
+        recurrence=_recurrence(db, link),
+        actions_done=_actions_done(link, org),
+        dispute_resolution=org.follow_up.dispute_resolution,
+        response_rounds=org.follow_up.response_rounds,
         whys=range(1, forms.MAX_WHYS + 1),
         categories=list(IshikawaCategory),
         scopes=list(ProblemScope),
@@ -415,10 +483,27 @@ def _meeting(db: Session, link: LinkToken) -> Meeting | None:
     return meetings.find(db, link.step.complaint_id, purpose) if purpose else None
 
 
-def _latest_decision(link: LinkToken, kind: StepKind) -> dict[str, Any]:
-    """Return the latest decision of a kind of step of the link's complaint ({} if none)."""
-    decided = [s for s in link.step.complaint.steps if s.kind is kind and s.decision]
-    return dict(decided[-1].decision or {}) if decided else {}
+def _recurrence(db: Session, link: LinkToken) -> Recurrence | None:
+    """Return, for an effectiveness check, the complaints that came since the actions."""
+    since = (link.step.details or {}).get("actions_closed_at")
+    if link.step.kind is not StepKind.EFFECTIVENESS or not since:
+        return None
+    return recurrence_since(db, link.step.complaint, datetime.fromisoformat(since))
+
+
+def _actions_done(link: LinkToken, org: Organization) -> list[dict[str, Any]]:
+    """Return the complaint's actions and what their owners reported (for the answer)."""
+    return [
+        {
+            "type": s.details.get("type", ""),
+            "description": s.details.get("description", ""),
+            "owner": notifications.addressee(org, s.complaint, s.assignee).name,
+            "note": (s.decision or {}).get("note", ""),
+            "done_at": s.decided_at,
+        }
+        for s in link.step.complaint.steps
+        if s.kind is StepKind.ACTION
+    ]
 
 
 def _files(db: Session, link: LinkToken, token: str) -> list[dict[str, Any]]:

@@ -1,0 +1,149 @@
+"""The incident report as PDF: the same sections as the HTML, in a CJK font.
+
+One font face (Noto Sans CJK, shipped as a wheel) covers Chinese and Latin text, so
+nothing is fetched at run time. Text flows with ``write`` and ``multi_cell``, which
+wrap long English and Chinese text and break pages anywhere; only the evidence list
+and the timeline, whose cells are short, are tables.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from importlib.resources import as_file, files
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from complaints.report_view import Facts, ReportContent, Section, Table
+
+FONT = "noto-sans-cjk"
+FONT_FILE = files("cvttf_NotoSansCJK_Regular") / "NotoSansCJKtc-Regular.otf"
+INK = (31, 41, 51)
+MUTED = (82, 96, 109)
+ACCENT = (36, 59, 83)
+RULE = (217, 226, 236)
+HEADING_FILL = (240, 244, 248)
+LINE = 5.0
+# Relative widths of the table columns (evidence: 6 columns, timeline: 4).
+WIDTHS = {6: (30, 16, 10, 14, 26, 18), 4: (32, 38, 18, 12)}
+
+
+class _ReportPDF(FPDF):
+    def __init__(self, reference: str) -> None:
+        super().__init__(format="A4")
+        self.reference = reference
+        self.set_margins(16, 16, 16)
+        self.set_auto_page_break(True, margin=18)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, size=8)
+        self.set_text_color(*MUTED)
+        self.cell(0, 4, f"{self.reference} · {self.page_no()}/{{nb}}", align="C")
+
+
+def render_pdf(content: ReportContent) -> bytes:
+    """Return the report as PDF bytes."""
+    pdf = _ReportPDF(content.reference)
+    pdf.set_title(f"{content.title} {content.reference}")
+    pdf.set_creator(content.organization)
+    # The font is read while the PDF is written, so all of it happens within as_file.
+    with as_file(FONT_FILE) as font:
+        pdf.add_font(FONT, "", str(font))
+        pdf.add_page()
+        _title(pdf, content)
+        for number, section in enumerate(content.sections, 1):
+            _section(pdf, number, section, content.none, content.separator)
+        return bytes(pdf.output())
+
+
+def _clean(text: str) -> str:
+    """Return text without control characters (a PDF shows them as boxes), lines kept."""
+    return "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+
+
+def _title(pdf: FPDF, content: ReportContent) -> None:
+    pdf.set_font(FONT, size=9)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(0, LINE, _clean(content.organization), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=20)
+    pdf.set_text_color(*ACCENT)
+    pdf.multi_cell(0, 10, _clean(content.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=10)
+    pdf.set_text_color(*INK)
+    sep = content.separator
+    line = (
+        f"{content.reference_label}{sep}{content.reference}    "
+        f"{content.generated_label}{sep}{content.generated}"
+    )
+    pdf.multi_cell(0, LINE, _clean(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+
+def _section(pdf: FPDF, number: int, section: Section, none: str, separator: str) -> None:
+    pdf.ln(4)
+    # Each section is also an entry of the document outline (the reader's bookmarks).
+    pdf.start_section(f"{number}. {section.title}")
+    pdf.set_font(FONT, size=14)
+    pdf.set_text_color(*ACCENT)
+    pdf.multi_cell(0, 8, f"{number}. {section.title}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_draw_color(*RULE)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+    pdf.ln(2)
+    if not section.blocks:
+        _none(pdf, none)
+    for block in section.blocks:
+        if isinstance(block, Facts):
+            _facts(pdf, block, separator)
+        else:
+            _table(pdf, block)
+
+
+def _none(pdf: FPDF, none: str) -> None:
+    pdf.set_font(FONT, size=10)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(0, LINE, none, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _block_title(pdf: FPDF, title: str) -> None:
+    if not title:
+        return
+    pdf.ln(1)
+    pdf.set_font(FONT, size=11)
+    pdf.set_text_color(*ACCENT)
+    pdf.multi_cell(0, 6, _clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _facts(pdf: FPDF, block: Facts, separator: str) -> None:
+    """Write each fact as ``label: value``, the value wrapping under it."""
+    _block_title(pdf, block.title)
+    pdf.set_font(FONT, size=10)
+    for fact in block.items:
+        pdf.set_x(pdf.l_margin)
+        pdf.set_text_color(*MUTED)
+        pdf.write(LINE, f"{_clean(fact.label)}{separator}")
+        pdf.set_text_color(*INK)
+        pdf.write(LINE, _clean(fact.value))
+        pdf.ln(LINE + 0.8)
+    pdf.ln(1)
+
+
+def _table(pdf: FPDF, block: Table) -> None:
+    _block_title(pdf, block.title)
+    pdf.set_font(FONT, size=8)
+    pdf.set_text_color(*INK)
+    pdf.set_draw_color(*RULE)
+    widths = WIDTHS.get(len(block.columns), tuple(1 for _ in block.columns))
+    with pdf.table(
+        col_widths=widths,
+        text_align="LEFT",
+        line_height=4,
+        # The font has one face: headings are shaded, not bold.
+        headings_style=FontFace(emphasis=None, color=ACCENT, fill_color=HEADING_FILL),
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
+        table.row(block.columns)
+        for values in block.rows:
+            table.row(tuple(_clean(value) for value in values))
+    pdf.ln(2)
