@@ -256,6 +256,9 @@ class ResponseDraft(StepInput):
     """The answer to the complainant (ISO 10002 7.7): the remedy, what was done, and
     what will keep it from happening again."""
 
+    # Written to the complainant, so it may name them: kept out of Prefect.
+    private_fields: ClassVar[frozenset[str]] = frozenset({"remedy", "actions_taken", "prevention"})
+
     remedy: str = Field(min_length=1, max_length=8000, description="The remedy offered")
     actions_taken: str = Field(min_length=1, max_length=8000, description="What was done")
     prevention: str = Field(
@@ -265,6 +268,8 @@ class ResponseDraft(StepInput):
 
 class ResponseApproval(StepInput):
     """A quality lead's approval of the answer to a major complaint (edits allowed)."""
+
+    private_fields: ClassVar[frozenset[str]] = ResponseDraft.private_fields
 
     approved: bool = Field(description="Send the answer to the complainant?")
     remedy: str = Field("", max_length=8000, description="The remedy, as sent")

@@ -94,6 +94,15 @@ def next_commitment(complaint: Complaint, org: Organization) -> datetime | None:
         return min(open_assessments, default=org.due_after(complaint.received_at, hours) + paused)
     if complaint.stage is Stage.CONTAINMENT:
         return contain_by(complaint, org)
+    if complaint.stage is Stage.RESPONSE:
+        # The answer is promised by when the handler's draft (and its approval) is due.
+        drafting = (StepKind.RESPONSE, StepKind.RESPONSE_APPROVAL)
+        due = [
+            s.due_at
+            for s in complaint.steps
+            if s.kind in drafting and s.status is StepStatus.OPEN and s.due_at
+        ]
+        return min(due, default=None)
     return None
 
 

@@ -42,9 +42,10 @@ from complaints.settings import Settings
 
 logger = logging.getLogger("complaints.orchestration")
 REVIVAL_INTERVAL_SECONDS = 5.0
-# Where Prefect keeps the input a suspended run was resumed with ("suspended-<key>-response").
+# Where Prefect keeps a suspension's input form and the answer it was resumed with:
+# "suspended-<key>-schema", "suspended-<key>-description", "suspended-<key>-response".
 SUSPENDED_INPUT_PREFIX = "suspended-"
-RESPONSE_SUFFIX = "-response"
+RESPONSE_PART = "response"
 
 
 class Orchestrator:
@@ -168,19 +169,22 @@ class Orchestrator:
         Prefect remembers every key a run suspended at, and a suspend whose key it
         remembers returns the input given for that key at once. A run restarted after it
         suspended at a step nobody answered (it only looked stalled, or crashed right
-        after) would find no input there and fail; so only the keys with an input stay.
+        after) would find no input there and fail. So only the keys with an answer stay,
+        and what the unanswered suspensions left (their input form) is removed, so that
+        suspending there again can write it anew.
         """
-        keys = set(run.empirical_policy.pause_keys or set())
-        if not keys:
-            return
         inputs = await client.filter_flow_run_input(
             run.id, key_prefix=SUSPENDED_INPUT_PREFIX, limit=1000, exclude_keys=set()
         )
-        answered = {
-            i.key.removeprefix(SUSPENDED_INPUT_PREFIX).removesuffix(RESPONSE_SUFFIX)
+        parts = [
+            (i.key, *i.key.removeprefix(SUSPENDED_INPUT_PREFIX).rpartition("-")[::2])
             for i in inputs
-            if i.key.endswith(RESPONSE_SUFFIX)
-        }
+        ]
+        answered = {step for _key, step, part in parts if part == RESPONSE_PART}
+        for key, step, _part in parts:
+            if step not in answered:
+                await client.delete_flow_run_input(run.id, key)
+        keys = set(run.empirical_policy.pause_keys or set())
         if keys <= answered:
             return
         policy = run.empirical_policy.model_copy(update={"pause_keys": keys & answered})
@@ -307,6 +311,6 @@ def _for_prefect(kind: StepKind, decision: dict[str, Any] | None) -> dict[str, A
     """
     contract = STEP_INPUTS[kind]
     return {
-        name: REDACTED if name in contract.private_fields else value
+        name: REDACTED if name in contract.private_fields and value else value
         for name, value in (decision or {}).items()
     }

@@ -124,3 +124,40 @@ def test_complainants_hear_every_interval_without_news_once_per_interval(
     assert news(RECEIVED + timedelta(days=60)) == 0  # two watches in one interval
     assert news(RECEIVED + timedelta(days=90), _org(status_every_days=0)) == 0  # switched off
     assert len(sent()) == 3
+
+
+def test_the_survey_and_the_effectiveness_check_are_asked_for_days_later(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _file(sessions)
+    accepted = RECEIVED + timedelta(days=40)
+    with sessions() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        details = {"accepted_at": accepted.isoformat(), "actions_closed_at": RECEIVED.isoformat()}
+        asked = schedule.request_at(StepKind.SURVEY, ORG, details)
+        assert asked == accepted + timedelta(days=ORG.follow_up.survey_after_days)
+        checked = schedule.request_at(StepKind.EFFECTIVENESS, ORG, details)
+        assert checked == RECEIVED + timedelta(days=ORG.follow_up.effectiveness_after_days)
+        assert schedule.request_at(StepKind.RESPONSE, ORG, details) is None
+        # Due counted from when it is asked for, not from when the run opened it.
+        due = schedule.due_at(complaint, StepKind.SURVEY, ORG, opened_at=accepted, details=details)
+        assert due == asked + timedelta(hours=ORG.deadlines.due_hours.survey)
+
+        # The watch sends the request when the day comes, and reminds only after it.
+        step = steps.open_step(
+            session,
+            complaint,
+            kind=StepKind.SURVEY,
+            key="survey-1",
+            assignee=steps.COMPLAINANT,
+            due_at=due,
+            secret=SECRET,
+            link_grace=timedelta(hours=1),
+            details={**details, "request_at": asked.isoformat()},
+            now=accepted,
+        ).step
+        notices = deadlines.notices_for(step, ORG)
+        assert [n.kind for n in notices][:3] == ["request", "reminder", "reminder"]
+        assert notices[0].at == asked and notices[0].people == (steps.COMPLAINANT,)
+        assert deadlines.due_notices(step, ORG, asked - timedelta(minutes=1), set()) == []
+        assert [n.key for n in deadlines.due_notices(step, ORG, asked, set())] == ["request"]

@@ -33,6 +33,7 @@ from tests.support.forms import local_input, ours
 from tests.support.inbox import PDF, Inbox, post_form
 from tests.support.links import step_link
 from tests.support.people import complaint_payload
+from tests.support.prefect_scan import everything_prefect_holds
 from tests.support.processes import children_of
 from tests.support.stack import PrefectServer, Stack, eventually, run_deadline_watch
 
@@ -361,6 +362,12 @@ def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectivenes
     status = httpx.get(created["status_url"], timeout=10).text
     assert "已结案" in status
     closing = inbox.next(QUALITY_LEAD, "已结案")[0]
+    # Prefect holds ids and references only: not the complainant's data, words or answer.
+    secrets = [payload["complainant"][k] for k in ("name", "email", "phone")]
+    secrets += ["补偿太少", "等太久了", better["remedy"]]
+    exposed = everything_prefect_holds(prefect_server, run_id, "Closed: resolved")
+    assert reference in exposed and "effectiveness-2" in exposed  # the scan sees the run
+    assert [secret for secret in secrets if secret in exposed] == []
 
     # 15. The quality lead reopens it: the run goes on, waiting for new actions.
     reopen_link = step_link(closing)

@@ -397,8 +397,10 @@ def test_a_run_taken_for_dead_while_it_waits_waits_again_at_the_same_step(
     restarts = _events(stack_sessions, case["id"], "run.restarted")
     failed = prefect_server.flow_run(run_id)["state"]["type"] == "FAILED"
     print(f"\nrun crashed while waiting: restarted {len(restarts)}x, failed {failed}")
-    assert len(restarts) == 1 and not failed
+    # A busy server may make the restarted run look dead once more; each restart is safe.
+    assert len(restarts) >= 1 and not failed
     assert len(_events(stack_sessions, case["id"], "step.decided")) == 1
+    assert len(stack.mail_to(HANDLER, case["reference"])) == 3  # nothing sent twice
 
 
 def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(

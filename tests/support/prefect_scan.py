@@ -37,7 +37,7 @@ def everything_prefect_holds(server: PrefectServer, run_id: str, last_log: str) 
             "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
         )
     )
-    parts.append(server.post(f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 100}))
+    parts.append(server.post(f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 1000}))
     return repr(parts)
 
 

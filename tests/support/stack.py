@@ -78,10 +78,15 @@ class PrefectServer:
         return self._call("POST", path, body)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
-        # A busy SQLite-backed server answers 503 now and then; Prefect's own client
-        # retries those, and so does a person clicking again in the UI.
-        for _ in range(10):
-            response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=10)
+        # A busy SQLite-backed server answers 503, or nothing for a while, now and then;
+        # Prefect's own client retries those, and so does a person clicking again in the UI.
+        for attempt in range(10):
+            try:
+                response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=10)
+            except httpx.TimeoutException:
+                if attempt == 9:
+                    raise
+                continue
             if response.status_code != 503:
                 break
             time.sleep(0.5)

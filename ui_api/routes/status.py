@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from complaints import repository
-from complaints.enums import Locale, OutboxStatus
+from complaints.enums import Locale, OutboxStatus, Resolution
 from complaints.schedule import next_commitment
 from complaints.tokens import verify_status
 from ui_api.deps import DbDep, OrganizationDep, SettingsDep
@@ -40,4 +40,8 @@ def show_status(
         complaint=complaint,
         next_due=next_commitment(complaint, org),
         told=told,
+        # Turned down the last answer: where the complainant can turn now (ISO 10003).
+        dispute_resolution=org.follow_up.dispute_resolution
+        if complaint.resolution is Resolution.REFERRED
+        else "",
     )
