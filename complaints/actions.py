@@ -99,11 +99,6 @@ def move_due(
     )
 
 
-def reassignments(step: Step) -> int:
-    """Return how many times an action was given to another owner."""
-    return _count(step)
-
-
 def _count(step: Step) -> int:
     return int(step.details.get("reassigned", 0))
 

@@ -119,8 +119,14 @@ def request_step(
     token: str,
     org: Organization,
     settings: Settings,
+    *,
+    reassigned: bool = False,
 ) -> OutboxMessage:
-    """Queue the email that asks a step's assignee to act, with the step's link."""
+    """Queue the email that asks a step's assignee to act, with the step's link.
+
+    ``reassigned``: a quality lead gave the action to this owner (again, maybe: each
+    reassignment is an email of its own).
+    """
     person = addressee(org, complaint, step.assignee)
     assert step.due_at is not None
     common: dict[str, Any] = {
@@ -193,9 +199,15 @@ def request_step(
     else:
         kind = EmailKind.ACTION_REQUEST
         context = ActionRequestContext(
-            **common, action_type=details["type"], action=details["description"]
+            **common,
+            action_type=details["type"],
+            action=details["description"],
+            reassigned=reassigned,
         )
-    return _enqueue(session, complaint, f"{step.key}:{person.key}", kind, person, org, context)[0]
+    occasion = f"{step.key}:{person.key}"
+    if reassigned:
+        occasion = f"{step.key}:reassigned-{details.get('reassigned', 0)}"
+    return _enqueue(session, complaint, occasion, kind, person, org, context)[0]
 
 
 def _follow_up_request(
@@ -320,22 +332,7 @@ def tell_new_owner(
     settings: Settings,
 ) -> OutboxMessage:
     """Queue the request to the owner an action was reassigned to."""
-    person = addressee(org, complaint, step.assignee)
-    assert step.due_at is not None
-    context = ActionRequestContext(
-        reference=complaint.reference,
-        recipient_name=person.name,
-        organization=org.name,
-        product=complaint.product,
-        due_at=step.due_at,
-        link_url=link_url(settings, token),
-        action_type=step.details["type"],
-        action=step.details["description"],
-        reassigned=True,
-    )
-    occasion = f"{step.key}:reassigned-{step.details.get('reassigned', 0)}"
-    kind = EmailKind.ACTION_REQUEST
-    return _enqueue(session, complaint, occasion, kind, person, org, context)[0]
+    return request_step(session, complaint, step, token, org, settings, reassigned=True)
 
 
 def action_plan_overview(

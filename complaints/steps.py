@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -261,7 +262,7 @@ def step_details(
         return dict(step_of(key).decision or {})
 
     if kind in FOLLOW_UP_KINDS:
-        return _follow_up_details(session, complaint, kind, refs, org, step_of)
+        return _follow_up_details(complaint, kind, refs, org, step_of)
 
     if kind is StepKind.INFO_REQUEST:
         return {"question": decision_of(refs["asked_in"])["question"]}
@@ -325,21 +326,22 @@ RESPONSE_FIELDS = ("remedy", "actions_taken", "prevention")
 
 
 def _follow_up_details(
-    session: Session,
     complaint: Complaint,
     kind: StepKind,
     refs: dict[str, str | int],
     org: Organization,
-    step_of: Any,
+    step_of: Callable[[object], Step],
 ) -> dict[str, Any]:
     """Details of the steps after the actions: the answer, its decision, the follow-up."""
     round_ = int(refs.get("round", 1))
     if kind is StepKind.RESPONSE:
         details: dict[str, Any] = {"round": round_}
         if "rejected_in" in refs:
-            details["not_satisfied_because"] = step_of(refs["rejected_in"]).decision["reason"]
+            rejected = step_of(refs["rejected_in"]).decision or {}
+            details["not_satisfied_because"] = rejected["reason"]
         if "returned_in" in refs:
-            details["returned_because"] = step_of(refs["returned_in"]).decision["comment"]
+            returned = step_of(refs["returned_in"]).decision or {}
+            details["returned_because"] = returned["comment"]
         previous = latest_decision(complaint, StepKind.RESPONSE)
         details["previous"] = {name: previous.get(name, "") for name in RESPONSE_FIELDS}
         return details
