@@ -300,15 +300,15 @@ def closing_notice(
     for key in org.quality_leads:
         person = org.person(key)
         kind = EmailKind.CLOSING_NOTICE
-        if outbox.exists(session, f"{complaint.id}:{occasion}:{key}:{kind.value}"):
+        if outbox.exists(session, _dedup_key(complaint, occasion, key, kind)):
             continue  # its link was issued with it, and only its hash kept
-        token = issue_token(
+        token = _new_link(
             session,
             closing[-1],
-            recipient=key,
-            secret=settings.secret_key.get_secret_value(),
-            grace=timedelta(days=settings.reopen_link_days),
+            key,
+            settings,
             actions=(LinkAction.REOPEN,),
+            grace=timedelta(days=settings.reopen_link_days),
         )
         context = ClosingNoticeContext(
             reference=complaint.reference,
@@ -350,20 +350,14 @@ def action_plan_overview(
     messages = []
     for key in org.quality_leads:
         person = org.person(key)
-        dedup = f"{complaint.id}:{plan_key}:{key}:{EmailKind.ACTION_PLAN_OVERVIEW.value}"
-        if outbox.exists(session, dedup):
+        if outbox.exists(
+            session, _dedup_key(complaint, plan_key, key, EmailKind.ACTION_PLAN_OVERVIEW)
+        ):
             continue
         lines = []
         for step in action_steps:
             assert step.due_at is not None
-            token = issue_token(
-                session,
-                step,
-                recipient=key,
-                secret=settings.secret_key.get_secret_value(),
-                grace=timedelta(hours=settings.link_grace_hours),
-                actions=(LinkAction.MANAGE,),
-            )
+            token = _new_link(session, step, key, settings, actions=(LinkAction.MANAGE,))
             lines.append(
                 ActionLine(
                     action_type=step.details["type"],
@@ -484,25 +478,13 @@ def give_notice(
     complaint = step.complaint
     assert step.due_at is not None
     if notice.kind == "request":
-        token = issue_token(
-            session,
-            step,
-            recipient=step.assignee,
-            secret=settings.secret_key.get_secret_value(),
-            grace=timedelta(hours=settings.link_grace_hours),
-        )
+        token = _new_link(session, step, step.assignee, settings)
         return [request_step(session, complaint, step, token, org, settings)]
     owner = addressee(org, complaint, step.assignee)
     messages = []
     for key in notice.people:
         person = addressee(org, complaint, key)
-        token = issue_token(
-            session,
-            step,
-            recipient=key,
-            secret=settings.secret_key.get_secret_value(),
-            grace=timedelta(hours=settings.link_grace_hours),
-        )
+        token = _new_link(session, step, key, settings)
         reminder = ReminderContext(
             reference=complaint.reference,
             recipient_name=person.name,
@@ -550,11 +532,36 @@ def _enqueue(
     email = render_email(kind, context, locale=Locale(person.locale), zone=org.zone_of(person))
     return outbox.enqueue(
         session,
-        dedup_key=f"{complaint.id}:{occasion}:{person.key}:{kind.value}",
+        dedup_key=_dedup_key(complaint, occasion, person.key, kind),
         complaint_id=complaint.id,
         kind=kind.value,
         recipient=str(person.email),
         recipient_name=person.name,
         email=email,
         attachments=attachments,
+    )
+
+
+def _dedup_key(complaint: Complaint, occasion: str, person_key: str, kind: EmailKind) -> str:
+    """Return the outbox key of one email: one per complaint, occasion, person and kind."""
+    return f"{complaint.id}:{occasion}:{person_key}:{kind.value}"
+
+
+def _new_link(
+    session: Session,
+    step: Step,
+    recipient: str,
+    settings: Settings,
+    *,
+    actions: tuple[LinkAction, ...] = (LinkAction.DECIDE,),
+    grace: timedelta | None = None,
+) -> str:
+    """Issue a fresh link to a step for one recipient; return its raw token."""
+    return issue_token(
+        session,
+        step,
+        recipient=recipient,
+        secret=settings.secret_key.get_secret_value(),
+        grace=grace or timedelta(hours=settings.link_grace_hours),
+        actions=actions,
     )

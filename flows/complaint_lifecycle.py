@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from itertools import count
 
 from prefect import flow, get_run_logger
 
@@ -197,9 +198,9 @@ async def respond(complaint_id: uuid.UUID, grade: Grade | None) -> tuple[Resolut
     again. Returns the outcome and the key of the complainant's last decision.
     """
     rounds = organization().follow_up.response_rounds
-    draft, asked = 1, 1
+    asked = 1  # answers the complainant was asked to decide on
     refs: Refs = {"round": 1}
-    while True:
+    for draft in count(1):
         answer_key = step_key(StepKind.RESPONSE, draft)
         await await_decision(
             complaint_id, StepKind.RESPONSE, ResponseDraft, round_=draft, refs=refs
@@ -213,13 +214,10 @@ async def respond(complaint_id: uuid.UUID, grade: Grade | None) -> tuple[Resolut
                 round_=draft,
                 refs={"response_step": answer_key, "round": asked},
             )
-            draft += 1
             if not approval.approved:
                 refs = {"returned_in": approval_key, "round": asked}
                 continue
             answer_key = approval_key
-        else:
-            draft += 1
         decision_key = step_key(StepKind.RESPONSE_DECISION, asked)
         decision = await await_decision(
             complaint_id,
@@ -234,6 +232,7 @@ async def respond(complaint_id: uuid.UUID, grade: Grade | None) -> tuple[Resolut
             return Resolution.REFERRED, decision_key
         asked += 1
         refs = {"rejected_in": decision_key, "round": asked}
+    raise AssertionError("unreachable: count() never ends")
 
 
 async def survey(complaint_id: uuid.UUID, decision_key: str) -> None:

@@ -394,7 +394,7 @@ def _decide(
         timeline=_timeline(db, link, org),
         # Turned down for the last time: where the complainant can turn now (ISO 10003).
         dispute_resolution=org.follow_up.dispute_resolution
-        if decision.model_dump().get("accepted") is False and link.step.details.get("last_round")
+        if getattr(decision, "accepted", None) is False and link.step.details.get("last_round")
         else "",
     )
 
