@@ -2,22 +2,39 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+# The uv that installs the lock; the lock itself pins the same release (dev extra).
+UV_VERSION := 0.13.8
 
 # The PostgreSQL server the tests use (this kind of machine runs one locally). Set it empty
 # to skip the PostgreSQL tests on a machine without one.
 COMPLAINTS_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export COMPLAINTS_TEST_POSTGRES_URL
 
-.PHONY: install run demo test lint fmt bench clean
+# The dates the domain tests are run at by `make test-dates` (under faketime): a year
+# ahead, China's National Day week, a European DST change (01:00 UTC on the last Sunday
+# of March) and a leap day.
+TEST_DATES ?= "$(shell date -u -d '+1 year' '+%Y-%m-%d %H:%M:%S')" "2027-10-03 02:00:00" \
+	"2027-03-28 00:59:00" "2028-02-29 23:59:00"
 
-$(STAMP): pyproject.toml
+.PHONY: install lock run demo test test-dates lint fmt bench clean
+
+# Installs exactly what requirements.lock says (hashes checked), then the project itself.
+$(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Refresh the lock after changing a dependency in pyproject.toml (then `make install`).
+lock:
+	@test -x $(UV) || $(MAKE) install
+	$(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--extra dev --upgrade pyproject.toml -o requirements.lock
 
 run: install
 	$(PY) scripts/devstack.py
@@ -25,12 +42,18 @@ run: install
 demo: install
 	$(PY) scripts/demo.py
 
-test: install
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
-	$(VENV)/bin/lint-imports
-	$(PY) -m mypy
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The domain tests with the process clock moved (faketime, Debian's package).
+test-dates: install
+	@command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime)
+	@for moment in $(TEST_DATES); do \
+		echo "== domain tests at $$moment UTC"; \
+		TZ=UTC faketime -f "@$$moment" $(PY) -c 'import datetime; print("clock:", datetime.datetime.now())' && \
+		TZ=UTC faketime -f "@$$moment" $(PY) -m pytest -q tests/complaints tests/ui \
+			|| exit 1; \
+	done
 
 lint: install
 	$(PY) -m ruff check .

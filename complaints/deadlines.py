@@ -158,7 +158,7 @@ def watch(
                 if notice.kind == "superseded":
                     report.superseded += 1
                     continue
-                messages = notifications.give_notice(session, step, notice, org, settings)
+                messages = notifications.give_notice(session, step, notice, org, settings, now=now)
                 report.message_ids += [m.id for m in messages]
                 if notice.kind == "escalation":
                     complaint = step.complaint
@@ -183,7 +183,9 @@ def periodic_status_updates(
     """Tell each complainant who heard nothing for the policy's interval where things stand.
 
     The interval slot since receipt is part of the email's dedup key, so two watches in
-    the same slot send one email.
+    the same slot send one email. "Heard" is read on the watch's own clock: the emails
+    this rule queues count as sent at ``now``, so a watch replayed for a past window (or
+    on a moved clock) decides as it would have then.
     """
     days = org.deadlines.status_every_days
     if days <= 0:
@@ -214,7 +216,13 @@ def periodic_status_updates(
                 continue
             slot = int((now - complaint.received_at) / interval)
             message, new = notifications.tell_progress(
-                session, complaint, org, settings, occasion=f"status-{slot}", periodic=True
+                session,
+                complaint,
+                org,
+                settings,
+                occasion=f"status-{slot}",
+                periodic=True,
+                now=now,
             )
             if new:
                 queued.append(message.id)

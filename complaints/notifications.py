@@ -121,6 +121,7 @@ def request_step(
     settings: Settings,
     *,
     reassigned: bool = False,
+    now: datetime | None = None,
 ) -> OutboxMessage:
     """Queue the email that asks a step's assignee to act, with the step's link.
 
@@ -207,7 +208,7 @@ def request_step(
     occasion = f"{step.key}:{person.key}"
     if reassigned:
         occasion = f"{step.key}:reassigned-{details.get('reassigned', 0)}"
-    return _enqueue(session, complaint, occasion, kind, person, org, context)[0]
+    return _enqueue(session, complaint, occasion, kind, person, org, context, now=now)[0]
 
 
 def _follow_up_request(
@@ -445,8 +446,10 @@ def tell_progress(
     *,
     occasion: str,
     periodic: bool = False,
+    now: datetime | None = None,
 ) -> tuple[OutboxMessage, bool]:
-    """Queue a status email to the complainant (once per occasion)."""
+    """Queue a status email to the complainant (once per occasion), at ``now`` (the
+    clock of the decision that sends it; the wall clock by default)."""
     next_due = next_commitment(complaint, org)
     context = StatusUpdateContext(
         reference=complaint.reference,
@@ -459,7 +462,7 @@ def tell_progress(
         periodic=periodic,
     )
     return _to_complainant(
-        session, complaint, org, EmailKind.STATUS_UPDATE, context, occasion=occasion
+        session, complaint, org, EmailKind.STATUS_UPDATE, context, occasion=occasion, now=now
     )
 
 
@@ -469,22 +472,26 @@ def give_notice(
     notice: Notice,
     org: Organization,
     settings: Settings,
+    *,
+    now: datetime,
 ) -> list[OutboxMessage]:
     """Queue a reminder (to the step's owner) or an escalation (to the ladder's people).
 
     Each carries a fresh link to the step: links are stored only as hashes, so an earlier
     one cannot be sent again, and an escalated person may act on the step themselves.
+    Everything is decided at ``now``, the watch's clock: the link's life and the time
+    the email counts as queued.
     """
     complaint = step.complaint
     assert step.due_at is not None
     if notice.kind == "request":
-        token = _new_link(session, step, step.assignee, settings)
-        return [request_step(session, complaint, step, token, org, settings)]
+        token = _new_link(session, step, step.assignee, settings, now=now)
+        return [request_step(session, complaint, step, token, org, settings, now=now)]
     owner = addressee(org, complaint, step.assignee)
     messages = []
     for key in notice.people:
         person = addressee(org, complaint, key)
-        token = _new_link(session, step, key, settings)
+        token = _new_link(session, step, key, settings, now=now)
         reminder = ReminderContext(
             reference=complaint.reference,
             recipient_name=person.name,
@@ -501,7 +508,8 @@ def give_notice(
             )
             kind = EmailKind.ESCALATION
         occasion = f"{step.key}:{notice.key}"
-        messages.append(_enqueue(session, complaint, occasion, kind, person, org, context)[0])
+        message, _new = _enqueue(session, complaint, occasion, kind, person, org, context, now=now)
+        messages.append(message)
     return messages
 
 
@@ -513,9 +521,10 @@ def _to_complainant(
     context: EmailContext,
     *,
     occasion: str = "complainant",
+    now: datetime | None = None,
 ) -> tuple[OutboxMessage, bool]:
     complainant = addressee(org, complaint, COMPLAINANT)
-    return _enqueue(session, complaint, occasion, kind, complainant, org, context)
+    return _enqueue(session, complaint, occasion, kind, complainant, org, context, now=now)
 
 
 def _enqueue(
@@ -528,6 +537,7 @@ def _enqueue(
     context: EmailContext,
     *,
     attachments: list[EmailAttachment] | None = None,
+    now: datetime | None = None,
 ) -> tuple[OutboxMessage, bool]:
     email = render_email(kind, context, locale=Locale(person.locale), zone=org.zone_of(person))
     return outbox.enqueue(
@@ -539,6 +549,7 @@ def _enqueue(
         recipient_name=person.name,
         email=email,
         attachments=attachments,
+        now=now,
     )
 
 
@@ -555,6 +566,7 @@ def _new_link(
     *,
     actions: tuple[LinkAction, ...] = (LinkAction.DECIDE,),
     grace: timedelta | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Issue a fresh link to a step for one recipient; return its raw token."""
     return issue_token(
@@ -564,4 +576,5 @@ def _new_link(
         secret=settings.secret_key.get_secret_value(),
         grace=grace or timedelta(hours=settings.link_grace_hours),
         actions=actions,
+        now=now,
     )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,8 +42,13 @@ def enqueue(
     recipient_name: str,
     email: RenderedEmail,
     attachments: Sequence[EmailAttachment | StoredAttachment] | None = None,
+    now: datetime | None = None,
 ) -> tuple[OutboxMessage, bool]:
-    """Queue an email unless one with the same dedup key exists; return it and whether it is new."""
+    """Queue an email unless one with the same dedup key exists; return it and whether it is new.
+
+    ``now`` is when the decision to send it was made (``created_at``: what "last heard"
+    rules read); it is due for delivery at once, on the sender's own clock.
+    """
     existing = session.scalars(
         select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
     ).first()
@@ -62,6 +67,7 @@ def enqueue(
         body_html=email.html,
         message_id=f"<{message_id}@complaints.invalid>",
         attachments=[stored_form(a) for a in attachments or []],
+        created_at=now or utcnow(),
     )
     try:
         with session.begin_nested():
@@ -73,7 +79,11 @@ def enqueue(
         return raced, False
     if complaint_id is not None:
         record_event(
-            session, complaint_id, "email.queued", data={"kind": kind, "dedup_key": dedup_key}
+            session,
+            complaint_id,
+            "email.queued",
+            data={"kind": kind, "dedup_key": dedup_key},
+            at=message.created_at,
         )
     return message, True
 
@@ -111,6 +121,7 @@ def _claim(session: Session, message_id: uuid.UUID, now: datetime, claim_seconds
             status=OutboxStatus.SENDING,
             claimed_until=now + timedelta(seconds=claim_seconds),
             attempts=OutboxMessage.attempts + 1,
+            first_attempt_at=func.coalesce(OutboxMessage.first_attempt_at, now),
         )
         .execution_options(synchronize_session=False)
     )
@@ -157,7 +168,7 @@ async def deliver(
         else:
             error, permanent = await _send(built, settings)
         status = await asyncio.to_thread(
-            _record_attempt, sessions, message_id, error, permanent, attempts, settings
+            _record_attempt, sessions, message_id, error, permanent, attempts, settings, moment
         )
         {
             OutboxStatus.SENT: report.sent,
@@ -199,10 +210,13 @@ def _record_attempt(
     permanent: bool,
     attempts: int,
     settings: Settings,
+    now: datetime,
 ) -> OutboxStatus:
     with sessions.begin() as session:
         row = session.get_one(OutboxMessage, message_id)
-        _settle(row, error=error, permanent=permanent, attempts=attempts, settings=settings)
+        _settle(
+            row, error=error, permanent=permanent, attempts=attempts, settings=settings, now=now
+        )
         _record_outcome(session, row)
         return row.status
 
@@ -242,21 +256,26 @@ def _record_outcome(session: Session, row: OutboxMessage) -> None:
 
 
 def _settle(
-    row: OutboxMessage, *, error: str | None, permanent: bool, attempts: int, settings: Settings
+    row: OutboxMessage,
+    *,
+    error: str | None,
+    permanent: bool,
+    attempts: int,
+    settings: Settings,
+    now: datetime,
 ) -> None:
+    """Record one delivery attempt's outcome, all on the delivery's clock ``now``."""
     row.claimed_until = None
     if error is None:
         row.status = OutboxStatus.SENT
-        row.sent_at = utcnow()
+        row.sent_at = now
         row.last_error = None
         return
     row.last_error = error
-    give_up_at = row.created_at + timedelta(hours=settings.outbox_give_up_hours)
-    if permanent or utcnow() >= give_up_at:
+    give_up_at = (row.first_attempt_at or now) + timedelta(hours=settings.outbox_give_up_hours)
+    if permanent or now >= give_up_at:
         row.status = OutboxStatus.FAILED
         return
     row.status = OutboxStatus.PENDING
     delay = settings.outbox_retry_base_seconds * 2 ** min(attempts - 1, 20)
-    row.next_attempt_at = utcnow() + timedelta(
-        seconds=min(delay, settings.outbox_retry_max_seconds)
-    )
+    row.next_attempt_at = now + timedelta(seconds=min(delay, settings.outbox_retry_max_seconds))

@@ -75,7 +75,13 @@ def open_step(
         assert raced is not None
         return OpenedStep(raced, None)
     token = issue_token(
-        session, step, recipient=assignee, secret=secret, grace=link_grace, actions=actions
+        session,
+        step,
+        recipient=assignee,
+        secret=secret,
+        grace=link_grace,
+        actions=actions,
+        now=opened_at,
     )
     record_event(
         session,
@@ -95,9 +101,15 @@ def issue_token(
     secret: str,
     grace: timedelta,
     actions: tuple[LinkAction, ...] = (LinkAction.DECIDE,),
+    now: datetime | None = None,
 ) -> str:
-    """Create a link token for one recipient of a step; return the raw token."""
+    """Create a link token for one recipient of a step; return the raw token.
+
+    It lives until the step's due time plus ``grace``, or, for a step already overdue,
+    ``grace`` from ``now`` (the issuing decision's clock).
+    """
     token = new_token()
+    issued_at = now or utcnow()
     due = step.due_at or step.opened_at
     session.add(
         LinkToken(
@@ -105,7 +117,8 @@ def issue_token(
             step_id=step.id,
             recipient=recipient,
             actions=[action.value for action in actions],
-            expires_at=max(due, utcnow()) + grace,
+            created_at=issued_at,
+            expires_at=max(due, issued_at) + grace,
         )
     )
     session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,11 @@ from tests.support.processes import free_port
 
 
 def _queue(
-    sessions: sessionmaker[Session], key: str, recipient: str = "a@example.com"
+    sessions: sessionmaker[Session],
+    key: str,
+    recipient: str = "a@example.com",
+    *,
+    now: datetime | None = None,
 ) -> uuid.UUID:
     with sessions.begin() as session:
         message, _new = outbox.enqueue(
@@ -34,6 +38,7 @@ def _queue(
             email=RenderedEmail(
                 subject="Hello\r\nBcc: evil@example.com", text="t", html="<p>h</p>"
             ),
+            now=now,
         )
         return message.id
 
@@ -121,3 +126,22 @@ def test_racing_senders_send_each_message_once(
         box.stop()
     assert len(box.store.messages()) == 10
     assert {_status(sessions, i).status for i in ids} == {OutboxStatus.SENT}
+
+
+def test_giving_up_counts_from_the_first_attempt_on_the_senders_clock(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Queued by a watch replayed for a window long past: its decision's clock is old, but
+    # delivery has only just started trying, so one failure is no reason to give up.
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=free_port(), outbox_give_up_hours=1)
+    decided = utcnow() - timedelta(days=10)
+    message_id = _queue(sessions, f"test:{uuid.uuid4()}", now=decided)
+    assert _status(sessions, message_id).created_at == decided
+    sending = utcnow()
+    first = asyncio.run(outbox.deliver(sessions, settings, [message_id], now=sending))
+    assert first.retrying == [message_id]
+    assert _status(sessions, message_id).first_attempt_at == sending
+    later = sending + timedelta(hours=2)
+    last = asyncio.run(outbox.deliver(sessions, settings, [message_id], now=later))
+    assert last.failed == [message_id]
+    assert _status(sessions, message_id).first_attempt_at == sending  # the first one counts
