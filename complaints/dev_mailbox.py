@@ -56,6 +56,8 @@ class Maildir:
         for sub in ("tmp", "new", "cur"):  # create=True skips these if the folder exists
             (path / sub).mkdir(exist_ok=True)
         self._lock = threading.Lock()
+        # A stored message never changes: each is parsed once, however often it is listed.
+        self._parsed: dict[str, StoredMessage] = {}
 
     def add(self, raw: bytes) -> str:
         """Store a raw RFC 5322 message."""
@@ -64,13 +66,17 @@ class Maildir:
 
     def messages(self) -> list[StoredMessage]:
         """Return every message, oldest first."""
-        stored = []
-        for key in self._box.iterkeys():
+        stored = [self._parse(str(key)) for key in self._box.iterkeys()]
+        return sorted(stored, key=lambda m: _arrival(m.key))
+
+    def _parse(self, key: str) -> StoredMessage:
+        known = self._parsed.get(key)
+        if known is None:
             with self._box.get_file(key) as handle:
                 raw = handle.read()
             message = email.message_from_bytes(raw, policy=email.policy.default)
-            stored.append(StoredMessage(str(key), message))
-        return sorted(stored, key=lambda m: _arrival(m.key))
+            known = self._parsed[key] = StoredMessage(key, message)
+        return known
 
     def get(self, key: str) -> StoredMessage | None:
         """Return one message by key."""
@@ -80,6 +86,7 @@ class Maildir:
         """Delete every message."""
         with self._lock:
             self._box.clear()
+            self._parsed.clear()
 
 
 def _arrival(key: str) -> tuple[int, int, str]:

@@ -1,8 +1,9 @@
 """Start the whole system on its embedded defaults, in the foreground (``make run``).
 
 Prefect server (SQLite, PREFECT_HOME in var/prefect) -> work pool and deployments from
-prefect.yaml -> a process worker -> the web app (which also runs the development
-mailbox when no COMPLAINTS_SMTP_HOST is set). Ctrl-C stops every child process.
+prefect.yaml -> the warm worker (flows/warm_worker.py) -> the web app (which also runs
+the development mailbox when no COMPLAINTS_SMTP_HOST is set). Ctrl-C stops every child
+process.
 """
 
 from __future__ import annotations
@@ -124,9 +125,10 @@ def main() -> int:
             env,
         )
         run([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env)
+        # Prefect's process worker for the same pool: prefect worker start --pool complaints
         children.append(
             subprocess.Popen(
-                [str(BIN / "prefect"), "worker", "start", "--pool", POOL], env=env, cwd=ROOT
+                [str(BIN / "python"), "-m", "flows.warm_worker", "--pool", POOL], env=env, cwd=ROOT
             )
         )
         web = subprocess.Popen(

@@ -26,16 +26,26 @@ from tests.support.stack import PrefectServer, Stack
 POSTGRES_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL", "")
 
 
-def once_on(backend: str, preferred: str) -> None:
-    """Run a long scenario on one backend only (the preferred one, if it is available).
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the end-to-end scenarios on PostgreSQL (production's database), and on SQLite
+    only those marked ``sqlite_smoke``; every domain test runs on both.
 
-    Every shorter end-to-end test and every domain test runs on both backends; the long
-    scenarios add nothing backend-specific, and running them twice would make `make
-    test` too slow.
+    The scenarios exercise nothing backend-specific beyond what the domain tests and the
+    smoke prove on SQLite; running each twice would double the slowest part of the suite.
+    Without a PostgreSQL server everything runs on SQLite.
     """
-    available = preferred == "sqlite" or bool(POSTGRES_URL)
-    if backend != preferred and available:
-        pytest.skip(f"this scenario runs once, on {preferred}")
+    if not POSTGRES_URL:
+        return
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
+        end_to_end = "tests/e2e/" in item.nodeid or item.nodeid.startswith("e2e/")
+        smoke = item.get_closest_marker("sqlite_smoke") is not None
+        (dropped if on_sqlite and end_to_end and not smoke else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(
@@ -56,17 +66,13 @@ def migrated_database(backend: str, folder: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    name = f"complaints_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        make_engine(url).dispose()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database("complaints_test") as url:
+        assert url is not None
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            make_engine(url).dispose()
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +97,37 @@ def mailbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevMailbox]:
     box.stop()
 
 
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str | None]:
+    """Create an empty PostgreSQL database (None without a server); drop it afterwards."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    """A real Prefect server with the deployments of prefect.yaml."""
-    server = PrefectServer(home=tmp_path_factory.mktemp("prefect"), port=free_port())
-    server.start()
-    yield server
-    server.stop()
+    """A real Prefect server with the deployments of prefect.yaml (on PostgreSQL when
+    the tests have one, as in production)."""
+    with postgres_database("prefect_test") as url:
+        server = PrefectServer(
+            home=tmp_path_factory.mktemp("prefect"),
+            port=free_port(),
+            database_url=url and "postgresql+asyncpg://" + url.split("://", 1)[1],
+        )
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +140,16 @@ def stack(
     """A worker and the web app on a database of their own."""
     workdir = Path(tmp_path_factory.mktemp("stack"))
     with migrated_database(backend, workdir) as url:
-        system = Stack(prefect=prefect_server, mailbox=mailbox, database_url=url, workdir=workdir)
+        # The scenarios run on the warm worker; the SQLite smoke runs on Prefect's standard
+        # process worker, which stays a supported way to run the same deployments.
+        kind = "process" if backend == "sqlite" and POSTGRES_URL else "warm"
+        system = Stack(
+            prefect=prefect_server,
+            mailbox=mailbox,
+            database_url=url,
+            workdir=workdir,
+            worker_kind=kind,
+        )
         system.start()
         try:
             yield system

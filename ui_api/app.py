@@ -40,14 +40,21 @@ SECURITY_HEADERS = {
 logger = logging.getLogger("complaints.app")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the web app for the given (or the environment's) settings."""
+def create_app(settings: Settings | None = None, *, background: bool = True) -> FastAPI:
+    """Build the web app for the given (or the environment's) settings.
+
+    ``background=False`` serves requests only: no loop starts runs or delivers mail and
+    no development mailbox listens (tests of the web app alone run it in-process so).
+    """
     settings = settings or get_settings()
     load_organization(settings.organization_file)  # fail at start on a broken file
     orchestrator = Orchestrator(settings, get_session_factory(settings.database_url))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not background:
+            yield
+            return
         mailbox = _start_mailbox(settings)
         stop = asyncio.Event()
         loop_task = asyncio.create_task(orchestrator.run(stop))

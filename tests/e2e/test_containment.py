@@ -21,14 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.models import Attachment, Event, Meeting, Step, utcnow
-from tests.conftest import once_on
 from tests.support.calendar import calendar_part, invitation_of, mailto
 from tests.support.forms import local_input, ours
 from tests.support.inbox import PDF, Inbox, post_form
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
 from tests.support.prefect_scan import everything_prefect_holds
-from tests.support.processes import children_of
 from tests.support.stack import PrefectServer, Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +63,6 @@ def test_ours_with_photos_meeting_and_three_interim_measures_is_contained(
     stack_sessions: sessionmaker[Session],
     backend: str,
 ) -> None:
-    once_on(backend, "postgresql")
     payload = complaint_payload()
     complainant = payload["complainant"]["email"]
     created = stack.file_complaint(payload)
@@ -222,7 +219,7 @@ def test_ours_with_photos_meeting_and_three_interim_measures_is_contained(
         "li": step_link(inbox.next(HANDLER, "您负责的临时措施")[0]),
     }
     prefect_server.wait_suspended_at(run_id, "measure-1")
-    assert eventually(lambda: not children_of(stack.worker.pid) or None, what="no child") is True
+    assert eventually(stack.holds_no_run_process, what="no run process") is True
     assert (
         post_form(measures["maria"], {"note": "Recall notice sent to 12 customers"}).status_code
         == 200
@@ -308,7 +305,6 @@ def test_not_ours_major_complaint_needs_a_quality_leads_approval(
     stack_sessions: sessionmaker[Session],
     backend: str,
 ) -> None:
-    once_on(backend, "sqlite")
     payload = complaint_payload(locale="en")
     complainant = payload["complainant"]["email"]
     created = stack.file_complaint(payload)

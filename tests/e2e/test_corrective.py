@@ -27,14 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.dev_mailbox import StoredMessage
 from complaints.models import Event, Step, utcnow
-from tests.conftest import once_on
 from tests.support.calendar import invitation_of, mailto
 from tests.support.forms import local_input, ours
 from tests.support.inbox import PDF, Inbox, post_form
 from tests.support.links import step_link
 from tests.support.people import complaint_payload
 from tests.support.prefect_scan import everything_prefect_holds
-from tests.support.processes import children_of
 from tests.support.stack import PrefectServer, Stack, eventually, run_deadline_watch
 
 pytestmark = pytest.mark.e2e
@@ -111,7 +109,6 @@ def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectivenes
     stack_sessions: sessionmaker[Session],
     backend: str,
 ) -> None:
-    once_on(backend, "postgresql")
     payload = complaint_payload()
     created = stack.file_complaint(payload)
     reference = created["reference"]
@@ -198,7 +195,7 @@ def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectivenes
     manage_links = _LINKS.findall(overview.part("plain"))
     assert len(manage_links) == 5
     prefect_server.wait_suspended_at(run_id, "action-1")
-    assert eventually(lambda: not children_of(stack.worker.pid) or None, what="no child") is True
+    assert eventually(stack.holds_no_run_process, what="no run process") is True
 
     # 5. The quality lead reassigns the notifications from Tom to Zhang Min, with a reason.
     manage_page = httpx.get(manage_links[1], timeout=10)
@@ -314,7 +311,7 @@ def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectivenes
 
     # 12. Days later, the survey: dissatisfied, so the handler's department improves.
     prefect_server.wait_suspended_at(run_id, "survey-1")
-    assert eventually(lambda: not children_of(stack.worker.pid) or None, what="no child") is True
+    assert eventually(stack.holds_no_run_process, what="no run process") is True
     _watch(prefect_server, utcnow() + timedelta(days=15))
     survey = step_link(inbox.next(complainant, "处理得如何")[0])
     assert post_form(survey, {"score": "2", "comment": "等太久了"}).status_code == 200

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.dev_mailbox import StoredMessage
 from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step, utcnow
-from tests.conftest import once_on
 from tests.support.forms import ours
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
-from tests.support.processes import children_of, stop
+from tests.support.processes import flow_run_processes, stop
 from tests.support.stack import PrefectServer, Stack, eventually, run_deadline_watch
 
 pytestmark = pytest.mark.e2e
@@ -178,23 +177,11 @@ def _decide_assessment_raw(link: str, guard: str) -> int:
     return httpx.post(link, data=ours(guard), timeout=10).status_code
 
 
-def test_repeated_bad_links_from_one_client_are_rate_limited(stack: Stack) -> None:
-    stack.restart_web(COMPLAINTS_LINK_FAILURE_LIMIT="5")
-    try:
-        codes = [
-            httpx.get(f"{stack.base_url}/s/guess-{n}", timeout=10).status_code for n in range(8)
-        ]
-    finally:
-        stack.restart_web()
-    print(f"\nrate limit: {codes}")
-    assert codes == [404] * 5 + [429] * 3
-
-
-def test_smtp_outage_while_50_complaints_are_filed_loses_and_repeats_no_email(
-    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session], backend: str
+def test_smtp_outage_while_complaints_are_filed_loses_and_repeats_no_email(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
 ) -> None:
-    once_on(backend, "postgresql")  # the slowest test (50 flow runs)
-    count = 50
+    # Ten prove the promise; `make bench` (bench/smtp_outage.py) measures fifty.
+    count = 10
     stack.mailbox.stop()
     try:
         cases = [stack.file_complaint(complaint_payload()) for _ in range(count)]
@@ -267,7 +254,6 @@ def test_prefect_restart_while_decisions_are_posted_applies_each_once(
     stack_sessions: sessionmaker[Session],
     backend: str,
 ) -> None:
-    once_on(backend, "postgresql")
     cases = _file_many(stack, prefect_server, 5)
     links = _links(stack, cases)
     guards = [form_guard(httpx.get(link, timeout=10).text) for link in links]
@@ -323,7 +309,6 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
     stack_sessions: sessionmaker[Session],
     backend: str,
 ) -> None:
-    once_on(backend, "postgresql")  # the worker, not the database, is what fails here
     case = _file_many(stack, prefect_server, 1)[0]
     link = _links(stack, [case])[0]
     guard = form_guard(httpx.get(link, timeout=10).text)
@@ -338,7 +323,7 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
         assert stack.worker is not None
         # SIGKILL the worker and the run it executes, as if the machine died. Prefect
         # starts each run in a session of its own, so the run's process is killed too.
-        runs = children_of(stack.worker.pid)
+        runs = flow_run_processes(stack.worker.pid)
         assert runs, "the run executes in a child of the worker"
         for pid in runs:
             os.kill(pid, signal.SIGKILL)
@@ -377,7 +362,6 @@ def test_a_run_taken_for_dead_while_it_waits_waits_again_at_the_same_step(
     """A busy Prefect server can make a waiting run look dead (no heartbeat) or crash it
     just after it suspended. Started again, it must wait at the step nobody answered,
     not fail for want of an answer Prefect never had."""
-    once_on(backend, "sqlite")
     case = _file_many(stack, prefect_server, 1)[0]
     run_id = case["run_id"]
     prefect_server.post(
@@ -410,7 +394,6 @@ def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
     backend: str,
 ) -> None:
     """Two deadline watchers run at once, three times, on a moved clock."""
-    once_on(backend, "sqlite")
     case = _file_many(stack, prefect_server, 1)[0]
     link = _links(stack, [case])[0]
     assert _decide_assessment_raw(link, form_guard(httpx.get(link, timeout=10).text)) == 200
@@ -483,17 +466,28 @@ def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
 def test_the_deadline_watch_is_scheduled_by_the_prefect_server(
     prefect_server: PrefectServer,
 ) -> None:
+    # The tests keep the schedule off (its runs would only add noise); prefect.yaml's own
+    # schedule is what is turned on here, and the server's scheduler must act on it.
     deployment = prefect_server.get("/deployments/name/deadline-watch/deadline-watch")
-    runs = eventually(
-        lambda: prefect_server.post(
-            "/flow_runs/filter",
-            {"deployments": {"id": {"any_": [deployment["id"]]}}, "limit": 20},
-        ),
-        seconds=120,
-        what="runs scheduled by the server's scheduler",
-    )
+    assert deployment["schedules"][0]["schedule"]["interval"] == 60
+    prefect_server.set_watch_schedule(active=True)
+    try:
+        runs = eventually(
+            lambda: [
+                run
+                for run in prefect_server.post(
+                    "/flow_runs/filter",
+                    {"deployments": {"id": {"any_": [deployment["id"]]}}, "limit": 50},
+                )
+                if run["auto_scheduled"]
+            ],
+            seconds=120,
+            what="runs scheduled by the server's scheduler",
+        )
+    finally:
+        prefect_server.set_watch_schedule(active=False)
     print(
         f"\ndeadline-watch: {len(runs)} runs scheduled, "
         f"states {sorted({r['state']['type'] for r in runs})}"
     )
-    assert deployment["schedules"][0]["schedule"]["interval"] == 60
+    assert all(r["auto_scheduled"] for r in runs)

@@ -42,9 +42,10 @@ class Web:
     settings: Settings  # what the web app runs with (its secret, its upload folder)
 
 
-@pytest.fixture
-def web(stack: Stack, tmp_path: Path) -> Iterator[Web]:
-    """A web app on the stack's database whose uploads live in a folder of the test's own."""
+@pytest.fixture(scope="module")
+def web(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    """A web app on the stack's database whose uploads live in a folder of the module's own."""
+    tmp_path = Path(tmp_path_factory.mktemp("uploads-web"))
     port = free_port()
     env = stack.env(
         COMPLAINTS_HTTP_PORT=str(port),

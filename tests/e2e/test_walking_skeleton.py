@@ -20,7 +20,6 @@ from tests.support.forms import ours
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
 from tests.support.prefect_scan import everything_prefect_holds
-from tests.support.processes import children_of
 from tests.support.stack import PrefectServer, Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +63,7 @@ def _uuid(value: str) -> Any:
     return uuid.UUID(value)
 
 
+@pytest.mark.sqlite_smoke
 def test_ours_path_suspends_resumes_and_repeats_nothing(
     stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
 ) -> None:
@@ -80,7 +80,7 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
     # Suspended with no timeout that could fail the complaint, and no process held.
     assert case["state"]["type"] == "PAUSED"
     assert case["state"]["state_details"]["pause_timeout"] is None
-    assert eventually(lambda: not children_of(stack.worker.pid) or None, what="no child") is True
+    assert eventually(stack.holds_no_run_process, what="no run process") is True
 
     # The complainant was acknowledged, in their language.
     ack = stack.mail_to(payload["complainant"]["email"], reference)

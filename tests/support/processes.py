@@ -72,3 +72,26 @@ def children_of(pid: int) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+def flow_run_processes(worker_pid: int) -> list[int]:
+    """Return the processes a worker runs flow runs in (none while every run waits).
+
+    Prefect's process worker starts each run as its child (which starts the engine); the
+    warm worker forks each from its forkserver, a child of its own that is no run.
+    """
+    found = []
+    for child in children_of(worker_pid):
+        if _is_multiprocessing_helper(child):
+            found += children_of(child)  # the forkserver's children are runs
+        else:
+            found.append(child)
+    return found
+
+
+def _is_multiprocessing_helper(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"multiprocessing" in command

@@ -15,9 +15,22 @@ from typing import Any
 import httpx
 
 from complaints.dev_mailbox import DevMailbox, StoredMessage
-from tests.support.processes import BIN, ROOT, free_port, start, stop, wait_http
+from tests.support.processes import (
+    BIN,
+    ROOT,
+    flow_run_processes,
+    free_port,
+    start,
+    stop,
+    wait_http,
+)
 
 POOL = "complaints"
+
+
+# Server services the tests do not need: suspends never expire, nothing is late or
+# cancelled, and no worker needs marking offline. Each costs the server a loop.
+IDLE_SERVICES = ("PAUSE_EXPIRATIONS", "LATE_RUNS", "CANCELLATION_CLEANUP", "FOREMAN")
 
 
 def prefect_env(home: Path, api_port: int) -> dict[str, str]:
@@ -29,7 +42,7 @@ def prefect_env(home: Path, api_port: int) -> dict[str, str]:
         PREFECT_SERVER_API_HOST="127.0.0.1",
         PREFECT_SERVER_API_PORT=str(api_port),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_WORKER_QUERY_SECONDS="0.25",
         PREFECT_WORKER_PREFETCH_SECONDS="5",
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
         COMPLAINTS_PROJECT_DIR=str(ROOT),
@@ -41,6 +54,9 @@ def prefect_env(home: Path, api_port: int) -> dict[str, str]:
 class PrefectServer:
     home: Path
     port: int
+    # PostgreSQL (asyncpg URL) when the tests have one: a SQLite-backed server answers
+    # 503 under the suites' bursts. None: Prefect's SQLite default in ``home``.
+    database_url: str | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,10 +75,32 @@ class PrefectServer:
             subprocess.run(
                 [str(BIN / "prefect"), *args], env=env, cwd=ROOT, check=True, capture_output=True
             )
+        self.set_watch_schedule(active=False)
+
+    def set_watch_schedule(self, *, active: bool) -> None:
+        """Turn the deadline watch's every-minute schedule on or off.
+
+        Off for the tests: each run is a flow-run process nobody asserts on. The tests
+        that need the watch start its runs with a moved clock; one test turns the
+        schedule on to see the server schedule it. Turning it off deletes its runs.
+        """
+        deployment = self.get("/deployments/name/deadline-watch/deadline-watch")
+        for schedule in deployment["schedules"]:
+            self._call(
+                "PATCH",
+                f"/deployments/{deployment['id']}/schedules/{schedule['id']}",
+                {"active": active},
+            )
 
     def launch(self) -> None:
         """Start the server process on its home and port (again, after a stop)."""
         env = prefect_env(self.home, self.port)
+        env.update({f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in IDLE_SERVICES})
+        env["PREFECT_LOGGING_SERVER_LEVEL"] = "WARNING"
+        # The scheduling test turns a schedule on: the scheduler need not wait a minute.
+        env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = "5"
+        if self.database_url:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         log = self.home / "server.log"
         self.process = start([str(BIN / "prefect"), "server", "start"], env, log)
         wait_http(f"{self.api_url}/health", self.process)
@@ -91,7 +129,7 @@ class PrefectServer:
                 break
             time.sleep(0.5)
         response.raise_for_status()
-        return response.json()
+        return response.json() if response.content else None
 
     def flow_run(self, flow_run_id: str) -> dict[str, Any]:
         return dict(self.get(f"/flow_runs/{flow_run_id}"))
@@ -117,6 +155,8 @@ class Stack:
     workdir: Path
     organization_file: Path = ROOT / "samples" / "organization.toml"
     web_port: int = field(default_factory=free_port)
+    # "warm" (flows.warm_worker, the default) or "process" (Prefect's standard worker).
+    worker_kind: str = "warm"
     worker: subprocess.Popen[bytes] | None = None
     web: subprocess.Popen[bytes] | None = None
 
@@ -153,11 +193,16 @@ class Stack:
         self.start_web()
 
     def start_worker(self) -> None:
-        self.worker = start(
-            [str(BIN / "prefect"), "worker", "start", "--pool", POOL],
-            self._env,
-            self.workdir / "worker.log",
-        )
+        command = {
+            "warm": [str(BIN / "python"), "-m", "flows.warm_worker", "--pool", POOL],
+            "process": [str(BIN / "prefect"), "worker", "start", "--pool", POOL],
+        }[self.worker_kind]
+        self.worker = start(command, self._env, self.workdir / "worker.log")
+
+    def holds_no_run_process(self) -> bool:
+        """Whether no flow run executes (every run waits, holding no process)."""
+        assert self.worker is not None
+        return not flow_run_processes(self.worker.pid)
 
     def start_web(self, **overrides: str) -> None:
         env = {**self._env, **overrides}
@@ -213,14 +258,20 @@ class Stack:
 
 
 def eventually(check: Callable[[], Any], *, seconds: float = 60, what: str = "") -> Any:
-    """Poll ``check`` until it returns something truthy; return that."""
+    """Poll ``check`` until it returns something truthy; return that.
+
+    Polls back off from 50 ms to 0.5 s: quick answers are seen at once, and a long wait
+    does not keep the machine busy asking.
+    """
     deadline = time.monotonic() + seconds
     last: Any = None
+    pause = 0.05
     while time.monotonic() < deadline:
         last = check()
         if last:
             return last
-        time.sleep(0.25)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.5)
     raise AssertionError(f"timed out after {seconds} s waiting for {what or check}: {last!r}")
 
 

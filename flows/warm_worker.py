@@ -1,0 +1,130 @@
+"""A warm worker for the ``complaints`` pool: each flow run starts in milliseconds.
+
+Prefect's process worker starts every flow run, and every resume of a suspended one, as
+a new interpreter that imports Prefect twice (a workspace supervisor, then the engine):
+seconds per human decision. This worker is Prefect's own process worker with one change:
+a run's process is forked from a *forkserver* (the standard library's) that imported
+Prefect's engine and this project's flows once, when the worker started. The run then
+executes exactly as ``python -m prefect.engine <flow-run-id>`` would, in a process of its
+own:
+
+- waiting still holds nothing: a suspended run's process exits, as before;
+- one run's crash or hang touches no other run (each is its own process), and a process
+  that exits non-zero is reported Crashed by the worker base class, as Prefect's does;
+- memory stays flat: every run's process exits when it ends or suspends;
+- if the worker (and with it the forkserver) dies, its runs look dead to the web app's
+  loop (no heartbeat), which starts them again on any worker of the pool.
+
+It serves work pools of type ``process``: the standard worker (``prefect worker start
+--pool complaints``) runs the same deployments and stays a supported way to run them.
+
+    python -m flows.warm_worker --pool complaints [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import runpy
+import sys
+from multiprocessing.context import ForkServerContext
+from typing import Any
+
+import anyio
+import anyio.abc
+from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS, PREFECT_WORKER_PREFETCH_SECONDS
+from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
+
+# Imported once, in the forkserver, so that every run's fork has them already.
+PRELOAD = [
+    "prefect.engine",
+    "prefect.flow_engine",
+    "prefect.deployments.steps",
+    "flows.complaint_lifecycle",
+    "flows.deadline_watch",
+]
+
+
+def forkserver() -> ForkServerContext:
+    """Return the forkserver context whose server preloads Prefect and the flows."""
+    context = multiprocessing.get_context("forkserver")
+    assert isinstance(context, ForkServerContext)
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def execute(flow_run_id: str, env: dict[str, str], cwd: str) -> None:
+    """Run one flow run as ``python -m prefect.engine`` does, in this fresh fork."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.argv = ["prefect.engine", flow_run_id]
+    # The engine exits with 0 when the run completes, fails or suspends (its state says
+    # which) and with 1 when it could not run; a SystemExit ends this process with it.
+    runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
+
+
+class WarmWorker(ProcessWorker):
+    """Prefect's process worker, starting each run's process from a warm forkserver."""
+
+    type = "process"  # serves the same pools as Prefect's process worker
+    _description = "Execute flow runs as processes forked from a warm, preloaded server."
+    _display_name = "Warm process"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._forkserver = forkserver()
+
+    def warm_up(self) -> None:
+        """Start the forkserver now (it imports Prefect and the flows), not at the first run."""
+        probe = self._forkserver.Process(target=int)
+        probe.start()
+        probe.join()
+
+    async def run(
+        self,
+        flow_run: Any,
+        configuration: ProcessJobConfiguration,
+        task_status: anyio.abc.TaskStatus[int] | None = None,
+    ) -> ProcessWorkerResult:
+        """Start the run's process, report its pid, and wait for it to end."""
+        env = {k: v for k, v in configuration.env.items() if v is not None}
+        env["PREFECT__FLOW_RUN_ID"] = str(flow_run.id)
+        cwd = str(configuration.working_dir or os.getcwd())
+        process = self._forkserver.Process(
+            target=execute, args=(str(flow_run.id), env, cwd), name=f"flow-run-{flow_run.id}"
+        )
+        await anyio.to_thread.run_sync(process.start)
+        assert process.pid is not None
+        if task_status is not None:
+            task_status.started(process.pid)
+        await anyio.to_thread.run_sync(process.join)
+        return ProcessWorkerResult(status_code=process.exitcode or 0, identifier=str(process.pid))
+
+
+async def serve(pool: str, limit: int | None) -> None:
+    """Poll the pool and execute its runs until stopped."""
+    async with WarmWorker(
+        work_pool_name=pool,
+        limit=limit,
+        prefetch_seconds=PREFECT_WORKER_PREFETCH_SECONDS.value(),
+        heartbeat_interval_seconds=int(PREFECT_WORKER_HEARTBEAT_SECONDS.value()),
+    ) as worker:
+        # The forkserver starts (and imports the flows) before the first run is due.
+        await anyio.to_thread.run_sync(worker.warm_up)
+        await worker.start()
+
+
+def main() -> None:
+    """Start the warm worker (``python -m flows.warm_worker --pool complaints``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", default="complaints", help="the work pool to serve")
+    parser.add_argument("--limit", type=int, default=None, help="runs executing at once")
+    args = parser.parse_args()
+    asyncio.run(serve(args.pool, args.limit))
+
+
+if __name__ == "__main__":
+    main()

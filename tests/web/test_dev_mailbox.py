@@ -1,0 +1,46 @@
+"""`make run`'s development mailbox: a real SMTP server whose messages show in the browser."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from complaints.dev_mailbox import DevMailbox
+from tests.support.processes import free_port
+from tests.web.conftest import WebApp
+
+
+def test_mailbox_shows_html_and_text_parts_with_clickable_links(
+    make_web: Callable[..., WebApp],
+) -> None:
+    # No COMPLAINTS_SMTP_HOST: the web app shows the development mailbox's messages.
+    web = make_web(smtp_host=None, smtp_port=free_port())
+    assert web.settings.dev_mailbox_enabled
+    mailbox = DevMailbox(web.settings.mailbox_dir, port=web.settings.smtp_port)
+    mailbox.start()
+    try:
+        message = EmailMessage()
+        message["From"] = "desk@example.com"
+        message["To"] = "王芳 <wang@example.com>"
+        message["Subject"] = "测试 C-2026-000123"
+        message.set_content("Open: http://127.0.0.1:8000/s/abc123 <b>not bold</b>")
+        message.add_alternative(
+            '<p>Open <a href="http://127.0.0.1:8000/s/abc123">here</a></p>', subtype="html"
+        )
+        port = web.settings.smtp_port
+        asyncio.run(aiosmtplib.send(message, hostname="127.0.0.1", port=port))
+    finally:
+        mailbox.stop()
+
+    with web.client() as client:
+        listing = client.get("/dev/mailbox")
+        assert listing.status_code == 200 and "测试 C-2026-000123" in listing.text
+        key = listing.text.split('href="/dev/mailbox/', 1)[1].split('"', 1)[0]
+        page = client.get(f"/dev/mailbox/{key}")
+    assert page.status_code == 200
+    assert '<a href="http://127.0.0.1:8000/s/abc123">' in page.text  # text part, linked
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in page.text  # text part, escaped
+    assert "srcdoc=" in page.text and "sandbox=" in page.text  # HTML part, isolated
