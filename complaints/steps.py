@@ -206,11 +206,18 @@ def apply_decision(
         record_decision(
             session, step, received, decided_by=PREFECT_UI_ACTOR, channel=received.decided_via
         )
-    if step.applied_at is None:
-        step.applied_at = utcnow()
-        record_event(session, complaint_id, "step.applied", data={"key": key})
+    mark_applied(session, step)
     assert step.decision is not None
     return step.decision
+
+
+def mark_applied(session: Session, step: Step, *, now: datetime | None = None) -> None:
+    """Note (once) that the complaint's run has taken a decided step's decision."""
+    if step.applied_at is None:
+        step.applied_at = now or utcnow()
+        record_event(
+            session, step.complaint_id, "step.applied", data={"key": step.key}, at=step.applied_at
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:

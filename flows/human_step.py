@@ -13,7 +13,7 @@ from prefect.flow_runs import asuspend_flow_run
 from complaints.contracts import StepInput
 from complaints.enums import StepKind
 from tasks.notify import deliver_mail
-from tasks.steps import open_step, take_decision
+from tasks.steps import open_step, recorded_step, take_decision
 
 Decision = TypeVar("Decision", bound=StepInput)
 Refs = dict[str, str | int]
@@ -42,6 +42,9 @@ async def open_waiting_step(
 ) -> str:
     """Open a step and send its email (once); return its key (by default, of the round)."""
     key = key or step_key(kind, round_)
+    if recorded_step(complaint_id, key) is not None:
+        # Opened by an earlier execution: its email is in the outbox, which delivers it.
+        return key
     opened = open_step(complaint_id, kind, key, refs)
     if opened.message_ids:
         await deliver_mail(opened.message_ids)
@@ -51,8 +54,13 @@ async def open_waiting_step(
 
 async def wait_for(complaint_id: uuid.UUID, key: str, contract: type[Decision]) -> Decision:
     """Wait, suspended and holding no process, for an open step's decision."""
-    # On resume the flow runs again from the top: the tasks before return their stored
-    # results, and this call, whose key has been used, returns the input at once.
+    # On resume the flow runs again from the top. A step our record holds as decided is
+    # taken from it and never waited for again (this is also how a decision posted
+    # through a link reaches the run); only an open one suspends. An operator's answer
+    # in the Prefect UI comes back through the suspend, and is recorded here.
+    record = recorded_step(complaint_id, key)
+    if record is not None and record.decision is not None:
+        return contract.model_validate(record.decision)
     received = await asuspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)
     recorded = take_decision(complaint_id, key, received)
     get_run_logger().info("Step %s decided", key)

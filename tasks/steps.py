@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from complaints import notifications, schedule, service, steps
+from complaints import notifications, repository, schedule, service, steps
 from complaints.contracts import StepInput
-from complaints.enums import LinkAction, Stage, StepKind
+from complaints.enums import LinkAction, Stage, StepKind, StepStatus
 from complaints.models import Complaint, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
@@ -42,6 +42,31 @@ STEP_ACTIONS = {
     StepKind.CONTAINMENT: (LinkAction.DECIDE, LinkAction.RESCHEDULE),
     StepKind.ACTION_PLAN: (LinkAction.DECIDE, LinkAction.RESCHEDULE),
 }
+
+
+class RecordedStep(BaseModel):
+    """What our record holds of a step: its key and, once decided, the decision."""
+
+    key: str
+    decision: dict[str, Any] | None
+
+
+def recorded_step(complaint_id: uuid.UUID, key: str) -> RecordedStep | None:
+    """Return what our database holds of a step (None: never opened).
+
+    Not a task: our record, not Prefect's memory of the run, says what was decided, so a
+    replayed run takes a decided step from here at the cost of one read (no task run, no
+    suspension), whatever Prefect remembers of the keys it suspended at. A decision taken
+    so is marked applied, as one the run was resumed with is.
+    """
+    with transaction() as session:
+        step = repository.get_step(session, complaint_id, key)
+        if step is None:
+            return None
+        if step.status is not StepStatus.DECIDED or step.decision is None:
+            return RecordedStep(key=key, decision=None)
+        steps.mark_applied(session, step)
+        return RecordedStep(key=key, decision=dict(step.decision))
 
 
 class OpenedStepRef(BaseModel):

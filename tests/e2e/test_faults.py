@@ -387,6 +387,48 @@ def test_a_run_taken_for_dead_while_it_waits_waits_again_at_the_same_step(
     assert len(stack.mail_to(HANDLER, case["reference"])) == 3  # nothing sent twice
 
 
+def test_a_run_whose_prefect_memory_was_reset_never_waits_again_at_a_decided_step(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    """Our record, not Prefect's, says what was decided.
+
+    A run that leaves a terminal state has its pause keys reset by Prefect: a replay that
+    trusted them would suspend afresh at a step decided long before, where nothing ever
+    resumes it. Here Prefect forgets everything of the run's suspensions, the run crashes
+    and is started again: it must wait at the open step, not at the decided one.
+    """
+    case = _file_many(stack, prefect_server, 1)[0]
+    run_id = case["run_id"]
+    link = _links(stack, [case])[0]
+    assert _decide_assessment_raw(link, form_guard(httpx.get(link, timeout=10).text)) == 200
+    prefect_server.wait_suspended_at(run_id, "containment-1")
+    run = prefect_server.flow_run(run_id)
+    assert "assessment-1" in run["empirical_policy"]["pause_keys"]
+    inputs = prefect_server.post(
+        f"/flow_runs/{run_id}/input/filter", {"prefix": "suspended-", "limit": 100}
+    )
+    for stored in inputs:
+        prefect_server.delete(f"/flow_runs/{run_id}/input/{stored['key']}")
+    policy = {**run["empirical_policy"], "pause_keys": []}
+    prefect_server.patch(f"/flow_runs/{run_id}", {"empirical_policy": policy})
+    prefect_server.post(
+        f"/flow_runs/{run_id}/set_state",
+        {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True},
+    )
+    eventually(
+        lambda: prefect_server.flow_run(run_id)["run_count"] >= 2 or None,
+        seconds=120,
+        what="run started again",
+    )
+    state = prefect_server.wait_suspended_at(run_id, "containment-1")
+    keys = prefect_server.flow_run(run_id)["empirical_policy"]["pause_keys"]
+    print(f"\nrun started again with Prefect's memory reset: waits at {sorted(keys)}")
+    assert state["state_details"]["pause_key"] == "containment-1"
+    assert "assessment-1" not in keys  # never suspended there again
+    assert len(_events(stack_sessions, case["id"], "step.decided")) == 1
+    assert len(stack.mail_to(HANDLER, case["reference"])) == 3  # nothing sent twice
+
+
 def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
     stack: Stack,
     prefect_server: PrefectServer,

@@ -115,6 +115,12 @@ class PrefectServer:
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._call("POST", path, body)
 
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("PATCH", path, body)
+
+    def delete(self, path: str) -> Any:
+        return self._call("DELETE", path, None)
+
     def _call(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         # A busy SQLite-backed server answers 503, or nothing for a while, now and then;
         # Prefect's own client retries those, and so does a person clicking again in the UI.
