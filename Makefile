@@ -63,6 +63,7 @@ lint: install
 
 bench: install
 	$(PY) bench/intake.py
+	$(PY) bench/decisions.py
 	$(PY) bench/smtp_outage.py
 
 fmt: install

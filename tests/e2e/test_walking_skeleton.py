@@ -82,6 +82,18 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
     assert case["state"]["state_details"]["pause_timeout"] is None
     assert eventually(stack.holds_no_run_process, what="no run process") is True
 
+    # Waiting for a person is no error: the suspension is logged, but not at ERROR.
+    def logs() -> list[dict[str, Any]]:
+        query = {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
+        return list(prefect_server.post("/logs/filter", query))
+
+    def suspended() -> list[dict[str, Any]]:
+        return [log for log in logs() if log["message"].startswith("Finished in state Suspe")]
+
+    # Logs reach the server in batches: wait for the suspension's.
+    assert all(log["level"] < 40 for log in eventually(suspended, what="the suspension log"))
+    assert not [log for log in logs() if log["level"] >= 40], [log["message"] for log in logs()]
+
     # The complainant was acknowledged, in their language.
     ack = stack.mail_to(payload["complainant"]["email"], reference)
     assert len(ack) == 1 and "我们已收到您的投诉" in ack[0].subject

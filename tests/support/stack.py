@@ -191,10 +191,11 @@ class Stack:
         env.update(overrides)
         return env
 
-    def start(self) -> None:
+    def start(self, **overrides: str) -> None:
+        """Start the worker and the web app (environment overrides for both)."""
         # References restart in every database: mail from another stack must not match.
         self.mailbox.store.clear()
-        self._env = self.env()
+        self._env = self.env(**overrides)
         self.start_worker()
         self.start_web()
 
