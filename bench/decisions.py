@@ -38,13 +38,17 @@ HANDLER = "li.wei@acme.example"
 
 
 def next_link(stack: Stack, address: str, reference: str, seen: set[str]) -> tuple[str, float]:
-    """Wait (polling every 5 ms) for a new email with a step link; return it and when."""
+    """Wait (polling every 5 ms) for a new email with a step link; return it and when.
+
+    Emails without one (the acknowledgement, status news) are passed over.
+    """
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         for message in stack.mail_to(address, reference):
             if message.key not in seen:
                 seen.add(message.key)
-                return step_link(message), time.perf_counter()
+                if "/s/" in message.part("plain"):
+                    return step_link(message), time.perf_counter()
         time.sleep(0.005)
     raise TimeoutError(f"no new email to {address}")
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/smtp_outage.py [N]
 
-Starts the real stack (Prefect server, a process worker, the web app, an SMTP server) on
+Starts the real stack (Prefect server, the warm worker, the web app, an SMTP server) on
 PostgreSQL when COMPLAINTS_TEST_POSTGRES_URL names a server, else SQLite; stops the SMTP
 server, files N complaints (50 by default), waits until every run has queued its two
 emails, starts SMTP again and waits until all are delivered. Prints, beside the same run's
@@ -113,7 +113,7 @@ def main(count: int) -> None:
         )
         mailbox.stop()
         backend = "PostgreSQL" if POSTGRES else "SQLite"
-        print(f"SMTP outage benchmark, {count} complaints, {backend}, process worker")
+        print(f"SMTP outage benchmark, {count} complaints, {backend}, {stack.worker_kind} worker")
         print(f"filed and queued while SMTP was down  {queued:7.1f} s  ({2 * count} emails)")
         print(f"delivered after SMTP came back        {delivered:7.1f} s")
         print(f"baseline: {2 * count} emails sent directly    {direct:7.1f} s")

@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "step.requested",
     "complaint.reopened",
     "run.resumed_after_reopening",
+    "run.repaired",
 )
 SYSTEM = "system"
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from complaints.enums import OutboxStatus, RunStatus, StepStatus
+from complaints.enums import OutboxStatus, RunStatus, Stage, StepStatus
 from complaints.models import (
     Attachment,
     Base,
@@ -145,3 +145,32 @@ def complaints_to_restart(session: Session, limit: int = 50) -> Sequence[Complai
     return session.scalars(
         select(Complaint).where(Complaint.run_status == RunStatus.RESTART).limit(limit)
     ).all()
+
+
+def stranded_runs(
+    session: Session, waiting: dict[uuid.UUID, str | None]
+) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    """Return (complaint, run, where) for each open complaint whose run waits where it
+    never should: suspended at a step the run has already taken, or ended (``None``).
+
+    ``waiting`` maps runs to the step key each is suspended at (None: the run ended).
+    """
+    if not waiting:
+        return []
+    open_runs = session.execute(
+        select(Complaint.id, Complaint.flow_run_id).where(
+            Complaint.flow_run_id.in_(list(waiting)),
+            Complaint.stage != Stage.CLOSED,
+            Complaint.run_status == RunStatus.STARTED,
+        )
+    ).all()
+    stranded = []
+    for complaint_id, run_id in open_runs:
+        key = waiting[run_id]
+        if key is None:
+            stranded.append((complaint_id, run_id, "(ended)"))
+            continue
+        step = get_step(session, complaint_id, key)
+        if step is not None and step.applied_at is not None:
+            stranded.append((complaint_id, run_id, key))
+    return stranded

@@ -110,6 +110,12 @@ def note_run_restarted(session: Session, complaint_id: uuid.UUID, previous_state
     record_event(session, complaint_id, "run.restarted", data={"previous_state": previous_state})
 
 
+def note_run_repaired(session: Session, complaint_id: uuid.UUID, waited_at: str) -> None:
+    """Record that the run was found waiting where it never should (a step already taken,
+    or no step at all while the complaint is open) and was started again."""
+    record_event(session, complaint_id, "run.repaired", data={"waited_at": waited_at})
+
+
 def note_resume_attempt(session: Session, step_id: uuid.UUID, outcome: str) -> None:
     """Count an attempt to resume a run at a decided step, with its outcome."""
     step = session.get_one(Step, step_id)

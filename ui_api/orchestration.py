@@ -89,7 +89,7 @@ class Orchestrator:
         parts = [self.start_pending_runs, self.resume_decided_steps, self.restart_reopened_runs]
         if time.monotonic() >= self._next_revival:
             self._next_revival = time.monotonic() + REVIVAL_INTERVAL_SECONDS
-            parts.append(self.restart_dead_runs)
+            parts += [self.restart_dead_runs, self.repair_stranded_runs]
         for part in parts:
             try:
                 await part(client)
@@ -140,6 +140,50 @@ class Orchestrator:
                 )
             await client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
             await self._write(service.note_run_restarted, complaint_id, run.state.name)
+
+    async def repair_stranded_runs(self, client: PrefectClient) -> None:
+        """Check the invariant that no open complaint's run waits where nobody acts.
+
+        A run suspended at a step it has already taken (our record says so), or ended
+        while its complaint is open, would wait forever while every page says it waits.
+        Each is logged as an error, recorded on the complaint, and started again: the
+        replay takes every decided step from our record and waits at the open one.
+        """
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.PAUSED, StateType.COMPLETED])
+                )
+            ),
+            deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[await self._deployment(client)])
+            ),
+            limit=200,
+        )
+        waiting = {run.id: _pause_key(run) for run in runs}
+        by_id = {run.id: run for run in runs}
+        for complaint_id, run_id, where in await asyncio.to_thread(self._stranded, waiting):
+            # The run may have been resumed and have taken its step between the two reads:
+            # only a run still in the very state that was read is stranded.
+            current = await client.read_flow_run(run_id)
+            seen = by_id[run_id].state
+            if current.state is None or seen is None or current.state.id != seen.id:
+                continue
+            logger.error(
+                "invariant broken: run %s of complaint %s waits at %s; starting it again",
+                run_id,
+                complaint_id,
+                where,
+            )
+            await self._forget_unanswered_suspensions(client, by_id[run_id])
+            await client.set_flow_run_state(run_id, AwaitingRetry(), force=True)
+            await self._write(service.note_run_repaired, complaint_id, where)
+
+    def _stranded(
+        self, waiting: dict[uuid.UUID, str | None]
+    ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+        with self.sessions() as session:
+            return repository.stranded_runs(session, waiting)
 
     async def restart_reopened_runs(self, client: PrefectClient) -> None:
         """Start again the finished run of every complaint a quality lead reopened.
@@ -301,6 +345,13 @@ class Orchestrator:
             return "resumed"
         reason = getattr(result.details, "reason", "") or result.status.value
         return f"{result.status.value}: {reason}"[:500]
+
+
+def _pause_key(run: FlowRun) -> str | None:
+    """Return the step key a suspended run waits at (None for a run that ended)."""
+    if run.state is None or not run.state.is_paused():
+        return None
+    return run.state.state_details.pause_key or ""
 
 
 def _for_prefect(kind: StepKind, decision: dict[str, Any] | None) -> dict[str, Any]:

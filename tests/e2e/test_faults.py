@@ -429,6 +429,38 @@ def test_a_run_whose_prefect_memory_was_reset_never_waits_again_at_a_decided_ste
     assert len(stack.mail_to(HANDLER, case["reference"])) == 3  # nothing sent twice
 
 
+def test_the_invariant_check_starts_again_a_run_found_waiting_at_a_decided_step(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    """The invariant broken on purpose: the run is made to wait at a step it has taken."""
+    case = _file_many(stack, prefect_server, 1)[0]
+    run_id = case["run_id"]
+    link = _links(stack, [case])[0]
+    assert _decide_assessment_raw(link, form_guard(httpx.get(link, timeout=10).text)) == 200
+    prefect_server.wait_suspended_at(run_id, "containment-1")
+    prefect_server.post(
+        f"/flow_runs/{run_id}/set_state",
+        {
+            "state": {
+                "type": "PAUSED",
+                "name": "Suspended",
+                "state_details": {"pause_key": "assessment-1", "pause_reschedule": True},
+            },
+            "force": True,
+        },
+    )
+    repaired = eventually(
+        lambda: _events(stack_sessions, case["id"], "run.repaired"),
+        seconds=60,
+        what="the invariant check to notice",
+    )
+    prefect_server.wait_suspended_at(run_id, "containment-1")
+    print(f"\nrun made to wait at a decided step: repaired {len(repaired)}x")
+    assert [e.data["waited_at"] for e in repaired] == ["assessment-1"]
+    assert len(_events(stack_sessions, case["id"], "step.decided")) == 1
+    assert len(stack.mail_to(HANDLER, case["reference"])) == 3  # nothing sent twice
+
+
 def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
     stack: Stack,
     prefect_server: PrefectServer,
