@@ -15,6 +15,9 @@ own:
 - if the worker (and with it the forkserver) dies, its runs look dead to the web app's
   loop (no heartbeat), which starts them again on any worker of the pool.
 
+It also listens to Prefect's event stream and looks for work as soon as a run is scheduled
+(a decision resumed it), besides polling as every worker does.
+
 It serves work pools of type ``process``: the standard worker (``prefect worker start
 --pool complaints``) runs the same deployments and stays a supported way to run them.
 
@@ -34,6 +37,9 @@ from typing import Any
 
 import anyio
 import anyio.abc
+from prefect.events.clients import get_events_subscriber
+from prefect.events.filters import EventFilter, EventNameFilter
+from prefect.logging import get_logger
 from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS, PREFECT_WORKER_PREFETCH_SECONDS
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
@@ -45,6 +51,13 @@ PRELOAD = [
     "flows.complaint_lifecycle",
     "flows.deadline_watch",
 ]
+
+
+logger = get_logger("complaints.warm_worker")
+# Every state change of a flow run is an event; those into a Scheduled-type state
+# (resumed, awaiting retry, created) mean there may be work for the pool.
+RUN_STATE_EVENTS = EventFilter(event=EventNameFilter(prefix=["prefect.flow-run."]))
+RECONNECT_SECONDS = 5.0
 
 
 def forkserver() -> ForkServerContext:
@@ -104,8 +117,22 @@ class WarmWorker(ProcessWorker):
         return ProcessWorkerResult(status_code=process.exitcode or 0, identifier=str(process.pid))
 
 
+async def wake_on_scheduled_runs(worker: WarmWorker) -> None:
+    """Look for work the moment Prefect schedules a run (a decision resumed it), not at
+    the next poll. The poll stays: events that are missed only cost the poll's delay."""
+    while True:
+        try:
+            async with get_events_subscriber(filter=RUN_STATE_EVENTS) as events:
+                async for event in events:
+                    if event.resource.get("prefect.state-type") == "SCHEDULED":
+                        await worker.get_and_submit_flow_runs()
+        except Exception as exc:  # the poll carries on; subscribe again shortly
+            logger.warning("run events unavailable (%s); polling only", type(exc).__name__)
+            await anyio.sleep(RECONNECT_SECONDS)
+
+
 async def serve(pool: str, limit: int | None) -> None:
-    """Poll the pool and execute its runs until stopped."""
+    """Poll the pool (and listen for runs scheduled) and execute its runs until stopped."""
     async with WarmWorker(
         work_pool_name=pool,
         limit=limit,
@@ -114,7 +141,10 @@ async def serve(pool: str, limit: int | None) -> None:
     ) as worker:
         # The forkserver starts (and imports the flows) before the first run is due.
         await anyio.to_thread.run_sync(worker.warm_up)
-        await worker.start()
+        async with anyio.create_task_group() as group:
+            group.start_soon(wake_on_scheduled_runs, worker)
+            await worker.start()
+            group.cancel_scope.cancel()
 
 
 def main() -> None:
