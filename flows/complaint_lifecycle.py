@@ -26,7 +26,7 @@ from complaints.enums import Grade, Resolution, StepKind
 from complaints.meetings import CONTAINMENT as CONTAINMENT_MEETING
 from complaints.meetings import ROOT_CAUSE as ROOT_CAUSE_MEETING
 from flows.human_step import Refs, await_decision, open_waiting_step, step_key, wait_for
-from flows.run_logs import quiet_suspensions
+from flows.run_logs import quiet_run_logs
 from tasks.containment import account_for_waiting, complete_containment, convene_meeting
 from tasks.corrective import complete_actions, return_to_actions, send_action_plan_overview
 from tasks.notify import acknowledge_receipt, deliver_mail, explain_not_ours
@@ -35,7 +35,7 @@ from tasks.report import issue_incident_report
 from tasks.response import tell_decision
 from tasks.runtime import organization
 
-quiet_suspensions()
+quiet_run_logs()
 
 
 @flow(name="complaint-lifecycle", persist_result=True)

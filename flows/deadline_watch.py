@@ -10,8 +10,11 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
+from flows.run_logs import quiet_run_logs
 from tasks.deadlines import check_deadlines, mark_overdue
 from tasks.notify import deliver_mail
+
+quiet_run_logs()
 
 
 @flow(name="deadline-watch", persist_result=True)
