@@ -42,7 +42,7 @@ async def open_waiting_step(
 ) -> str:
     """Open a step and send its email (once); return its key (by default, of the round)."""
     key = key or step_key(kind, round_)
-    if recorded_step(complaint_id, key) is not None:
+    if recorded_step(complaint_id, key, take=False) is not None:
         # Opened by an earlier execution: its email is in the outbox, which delivers it.
         return key
     opened = open_step(complaint_id, kind, key, refs)
@@ -58,7 +58,7 @@ async def wait_for(complaint_id: uuid.UUID, key: str, contract: type[Decision]) 
     # taken from it and never waited for again (this is also how a decision posted
     # through a link reaches the run); only an open one suspends. An operator's answer
     # in the Prefect UI comes back through the suspend, and is recorded here.
-    record = recorded_step(complaint_id, key)
+    record = recorded_step(complaint_id, key, take=True)
     if record is not None and record.decision is not None:
         return contract.model_validate(record.decision)
     received = await asuspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)

@@ -51,13 +51,13 @@ class RecordedStep(BaseModel):
     decision: dict[str, Any] | None
 
 
-def recorded_step(complaint_id: uuid.UUID, key: str) -> RecordedStep | None:
+def recorded_step(complaint_id: uuid.UUID, key: str, *, take: bool) -> RecordedStep | None:
     """Return what our database holds of a step (None: never opened).
 
     Not a task: our record, not Prefect's memory of the run, says what was decided, so a
     replayed run takes a decided step from here at the cost of one read (no task run, no
-    suspension), whatever Prefect remembers of the keys it suspended at. A decision taken
-    so is marked applied, as one the run was resumed with is.
+    suspension), whatever Prefect remembers of the keys it suspended at. ``take``: the
+    run takes the decision now, so it is marked applied, as one the run was resumed with is.
     """
     with transaction() as session:
         step = repository.get_step(session, complaint_id, key)
@@ -65,7 +65,8 @@ def recorded_step(complaint_id: uuid.UUID, key: str) -> RecordedStep | None:
             return None
         if step.status is not StepStatus.DECIDED or step.decision is None:
             return RecordedStep(key=key, decision=None)
-        steps.mark_applied(session, step)
+        if take:
+            steps.mark_applied(session, step)
         return RecordedStep(key=key, decision=dict(step.decision))
 
 
