@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -26,13 +25,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.smtp_outage import POSTGRES, database  # noqa: E402
-from complaints.dev_mailbox import DevMailbox  # noqa: E402
-from complaints.migrate import upgrade  # noqa: E402
+from tests.support.databases import POSTGRES_URL  # noqa: E402
 from tests.support.links import form_guard, step_link  # noqa: E402
 from tests.support.people import complaint_payload  # noqa: E402
-from tests.support.processes import free_port  # noqa: E402
-from tests.support.stack import PrefectServer, Stack, eventually  # noqa: E402
+from tests.support.stack import Stack, eventually, whole_stack  # noqa: E402
 
 HANDLER = "li.wei@acme.example"
 
@@ -79,33 +75,17 @@ def drive(stack: Stack, rounds: int) -> list[float]:
 
 
 def measure(kind: str, rounds: int) -> list[float]:
-    with tempfile.TemporaryDirectory() as tmp, ExitStack() as cleanup:
-        folder = Path(tmp)
-        prefect_db = database("bench_prefect", folder, cleanup)
-        prefect = PrefectServer(
-            home=folder / "prefect",
-            port=free_port(),
-            database_url=prefect_db and "postgresql+asyncpg://" + prefect_db.split("://", 1)[1],
-        )
-        prefect.home.mkdir()
-        prefect.start()
-        cleanup.callback(prefect.stop)
-        mailbox = DevMailbox(folder / "mail", port=free_port())
-        mailbox.start()
-        cleanup.callback(mailbox.stop)
-        url = database("bench_complaints", folder, cleanup) or f"sqlite:///{folder / 'c.db'}"
-        upgrade(url)
-        stack = Stack(
-            prefect=prefect, mailbox=mailbox, database_url=url, workdir=folder, worker_kind=kind
-        )
-        stack.start(PREFECT_WORKER_QUERY_SECONDS="1")  # the worker polls as `make run`'s does
-        cleanup.callback(stack.stop)
+    # The worker polls every second, as `make run`'s does.
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        whole_stack(Path(tmp), worker_kind=kind, PREFECT_WORKER_QUERY_SECONDS="1") as stack,
+    ):
         eventually(lambda: stack.health()["status"] == "ok", what="web app")
         return drive(stack, rounds)
 
 
 def main(rounds: int) -> None:
-    backend = "PostgreSQL" if POSTGRES else "SQLite"
+    backend = "PostgreSQL" if POSTGRES_URL else "SQLite"
     print(f"decision benchmark: {2 * rounds} decisions on one complaint, {backend}")
     print("POST -> next step's email, seconds; workers poll every 1 s")
     for kind, label in (("process", "baseline: Prefect's process worker"), ("warm", "warm worker")):

@@ -13,45 +13,22 @@ to deliver and the duplicates (there must be none; the test suite proves that wi
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from contextlib import ExitStack
 from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from complaints.dev_mailbox import DevMailbox  # noqa: E402
-from complaints.migrate import upgrade  # noqa: E402
+from tests.support.databases import POSTGRES_URL  # noqa: E402
 from tests.support.people import complaint_payload  # noqa: E402
-from tests.support.processes import free_port  # noqa: E402
-from tests.support.stack import PrefectServer, Stack, eventually  # noqa: E402
-
-POSTGRES = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL", "")
-
-
-def database(prefix: str, folder: Path, cleanup: ExitStack) -> str | None:
-    """Return a fresh PostgreSQL database URL (dropped at the end), or None."""
-    if not POSTGRES:
-        return None
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    cleanup.callback(drop)
-    return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+from tests.support.stack import eventually, whole_stack  # noqa: E402
 
 
 def baseline(mailbox: DevMailbox, count: int) -> float:
@@ -71,24 +48,8 @@ def baseline(mailbox: DevMailbox, count: int) -> float:
 
 
 def main(count: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, ExitStack() as cleanup:
-        folder = Path(tmp)
-        prefect_db = database("bench_prefect", folder, cleanup)
-        prefect = PrefectServer(
-            home=folder / "prefect",
-            port=free_port(),
-            database_url=prefect_db and "postgresql+asyncpg://" + prefect_db.split("://", 1)[1],
-        )
-        prefect.home.mkdir()
-        prefect.start()
-        cleanup.callback(prefect.stop)
-        mailbox = DevMailbox(folder / "mail", port=free_port())
-        mailbox.start()
-        url = database("bench_complaints", folder, cleanup) or f"sqlite:///{folder / 'c.db'}"
-        upgrade(url)
-        stack = Stack(prefect=prefect, mailbox=mailbox, database_url=url, workdir=folder)
-        stack.start()
-        cleanup.callback(stack.stop)
+    with tempfile.TemporaryDirectory() as tmp, whole_stack(Path(tmp)) as stack:
+        mailbox = stack.mailbox
         direct = baseline(mailbox, 2 * count)
         mailbox.store.clear()
 
@@ -111,8 +72,7 @@ def main(count: int) -> None:
             for m in mailbox.store.messages()
             if any(reference in m.subject for reference in references)
         )
-        mailbox.stop()
-        backend = "PostgreSQL" if POSTGRES else "SQLite"
+        backend = "PostgreSQL" if POSTGRES_URL else "SQLite"
         print(f"SMTP outage benchmark, {count} complaints, {backend}, {stack.worker_kind} worker")
         print(f"filed and queued while SMTP was down  {queued:7.1f} s  ({2 * count} emails)")
         print(f"delivered after SMTP came back        {delivered:7.1f} s")

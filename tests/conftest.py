@@ -7,23 +7,19 @@ and the server is unreachable the tests fail rather than skip.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.db import make_engine
 from complaints.dev_mailbox import DevMailbox
 from complaints.migrate import upgrade
+from tests.support.databases import POSTGRES_URL, asyncpg_url, postgres_database
 from tests.support.processes import free_port
 from tests.support.stack import PrefectServer, Stack
-
-POSTGRES_URL = os.environ.get("COMPLAINTS_TEST_POSTGRES_URL", "")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -97,22 +93,6 @@ def mailbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevMailbox]:
     box.stop()
 
 
-@contextmanager
-def postgres_database(prefix: str) -> Iterator[str | None]:
-    """Create an empty PostgreSQL database (None without a server); drop it afterwards."""
-    if not POSTGRES_URL:
-        yield None
-        return
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     """A real Prefect server with the deployments of prefect.yaml (on PostgreSQL when
@@ -121,7 +101,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         server = PrefectServer(
             home=tmp_path_factory.mktemp("prefect"),
             port=free_port(),
-            database_url=url and "postgresql+asyncpg://" + url.split("://", 1)[1],
+            database_url=asyncpg_url(url),
         )
         server.start()
         try:

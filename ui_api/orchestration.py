@@ -107,18 +107,8 @@ class Orchestrator:
         top: finished tasks return their stored results and every side effect is keyed,
         so nothing is repeated.
         """
-        runs = await client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(
-                        any_=[StateType.CRASHED, StateType.RUNNING, StateType.FAILED]
-                    )
-                )
-            ),
-            deployment_filter=DeploymentFilter(
-                id=DeploymentFilterId(any_=[await self._deployment(client)])
-            ),
-            limit=200,
+        runs = await self._lifecycle_runs(
+            client, StateType.CRASHED, StateType.RUNNING, StateType.FAILED
         )
         for run in runs:
             assert run.state is not None
@@ -149,17 +139,7 @@ class Orchestrator:
         Each is logged as an error, recorded on the complaint, and started again: the
         replay takes every decided step from our record and waits at the open one.
         """
-        runs = await client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(any_=[StateType.PAUSED, StateType.COMPLETED])
-                )
-            ),
-            deployment_filter=DeploymentFilter(
-                id=DeploymentFilterId(any_=[await self._deployment(client)])
-            ),
-            limit=200,
-        )
+        runs = await self._lifecycle_runs(client, StateType.PAUSED, StateType.COMPLETED)
         waiting = {run.id: _pause_key(run) for run in runs}
         by_id = {run.id: run for run in runs}
         for complaint_id, run_id, where in await asyncio.to_thread(self._stranded, waiting):
@@ -271,6 +251,18 @@ class Orchestrator:
         with self.sessions() as session:
             complaint = repository.complaint_of_run(session, flow_run_id)
             return complaint.id if complaint and complaint.stage is not Stage.CLOSED else None
+
+    async def _lifecycle_runs(self, client: PrefectClient, *states: StateType) -> list[FlowRun]:
+        """Return (up to 200) complaint runs in the given states."""
+        return await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(states)))
+            ),
+            deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[await self._deployment(client)])
+            ),
+            limit=200,
+        )
 
     async def _deployment(self, client: PrefectClient) -> uuid.UUID:
         if self._deployment_id is None:

@@ -237,6 +237,20 @@ def _links(stack: Stack, cases: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _crash_and_see_it_started_again(server: PrefectServer, run_id: str) -> None:
+    """Crash a run (as a lost worker or a server hiccup would) and wait until the web
+    app's loop has started it again."""
+    server.post(
+        f"/flow_runs/{run_id}/set_state",
+        {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True},
+    )
+    eventually(
+        lambda: server.flow_run(run_id)["run_count"] >= 2 or None,
+        seconds=120,
+        what="run started again",
+    )
+
+
 def _events(sessions: sessionmaker[Session], complaint_id: str, kind: str) -> list[Event]:
     with sessions() as session:
         return list(
@@ -364,16 +378,8 @@ def test_a_run_taken_for_dead_while_it_waits_waits_again_at_the_same_step(
     not fail for want of an answer Prefect never had."""
     case = _file_many(stack, prefect_server, 1)[0]
     run_id = case["run_id"]
-    prefect_server.post(
-        f"/flow_runs/{run_id}/set_state",
-        {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True},
-    )
     # The web app's loop starts it again; it runs from the top and suspends where it was.
-    eventually(
-        lambda: prefect_server.flow_run(run_id)["run_count"] >= 2 or None,
-        seconds=120,
-        what="run started again",
-    )
+    _crash_and_see_it_started_again(prefect_server, run_id)
     prefect_server.wait_suspended_at(run_id, "assessment-1")
     link = _links(stack, [case])[0]
     assert _decide_assessment_raw(link, form_guard(httpx.get(link, timeout=10).text)) == 200
@@ -411,15 +417,7 @@ def test_a_run_whose_prefect_memory_was_reset_never_waits_again_at_a_decided_ste
         prefect_server.delete(f"/flow_runs/{run_id}/input/{stored['key']}")
     policy = {**run["empirical_policy"], "pause_keys": []}
     prefect_server.patch(f"/flow_runs/{run_id}", {"empirical_policy": policy})
-    prefect_server.post(
-        f"/flow_runs/{run_id}/set_state",
-        {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True},
-    )
-    eventually(
-        lambda: prefect_server.flow_run(run_id)["run_count"] >= 2 or None,
-        seconds=120,
-        what="run started again",
-    )
+    _crash_and_see_it_started_again(prefect_server, run_id)
     state = prefect_server.wait_suspended_at(run_id, "containment-1")
     keys = prefect_server.flow_run(run_id)["empirical_policy"]["pause_keys"]
     print(f"\nrun started again with Prefect's memory reset: waits at {sorted(keys)}")

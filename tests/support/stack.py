@@ -6,7 +6,8 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 
 from complaints.dev_mailbox import DevMailbox, StoredMessage
+from complaints.migrate import upgrade
+from tests.support.databases import asyncpg_url, postgres_database
 from tests.support.processes import (
     BIN,
     ROOT,
@@ -262,6 +265,38 @@ class Stack:
             for m in self.mailbox.store.messages()
             if address in m.to and reference in m.subject + m.part("plain")
         ]
+
+
+@contextmanager
+def whole_stack(folder: Path, *, worker_kind: str = "warm", **env: str) -> Iterator[Stack]:
+    """Start everything in ``folder`` (a Prefect server, an SMTP server, the worker and the
+    web app; on PostgreSQL when there is one, else SQLite) and stop it all afterwards."""
+    with (
+        postgres_database("stack_prefect") as prefect_db,
+        postgres_database("stack_complaints") as complaints_db,
+        ExitStack() as cleanup,
+    ):
+        prefect = PrefectServer(
+            home=folder / "prefect", port=free_port(), database_url=asyncpg_url(prefect_db)
+        )
+        prefect.home.mkdir()
+        prefect.start()
+        cleanup.callback(prefect.stop)
+        mailbox = DevMailbox(folder / "mail", port=free_port())
+        mailbox.start()
+        cleanup.callback(mailbox.stop)
+        url = complaints_db or f"sqlite:///{folder / 'complaints.db'}"
+        upgrade(url)
+        stack = Stack(
+            prefect=prefect,
+            mailbox=mailbox,
+            database_url=url,
+            workdir=folder,
+            worker_kind=worker_kind,
+        )
+        stack.start(**env)
+        cleanup.callback(stack.stop)
+        yield stack
 
 
 def eventually(check: Callable[[], Any], *, seconds: float = 60, what: str = "") -> Any:
