@@ -4,8 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
-# The uv that installs the lock; the lock itself pins the same release (dev extra).
-UV_VERSION := 0.13.8
+# The uv that installs the lock: the release the lock itself pins (dev extra).
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements.lock)
 
 # The PostgreSQL server the tests use (this kind of machine runs one locally). Set it empty
 # to skip the PostgreSQL tests on a machine without one.
