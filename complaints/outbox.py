@@ -3,18 +3,26 @@
 The dedup key (complaint, step, recipient, kind) is unique, so a flow that runs a step
 again, a retried task or two racing processes can never queue a second copy. Delivery
 claims one row at a time with a conditional UPDATE, so two senders never both send it.
+A claim runs out (a sender that died mid-send must not hold a message for ever); a
+sender frozen past its claim (a stopped process, a stalled machine) finds, before it
+hands the message over (SMTP DATA), that another took it over, and stops there; its
+late outcome is not recorded over the other's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
+from typing import Any, Literal
 
 import aiosmtplib
+from aiosmtplib.response import SMTPResponse
+from aiosmtplib.typing import Default
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -166,16 +174,33 @@ async def deliver(
             # A stored file it carries is missing or altered: trying again cannot help.
             error, permanent = built, True
         else:
-            error, permanent = await _send(built, settings)
+            still_ours = partial(asyncio.to_thread, _holds_claim, sessions, message_id, attempts)
+            error, permanent = await _send(built, settings, still_ours)
         status = await asyncio.to_thread(
             _record_attempt, sessions, message_id, error, permanent, attempts, settings, moment
         )
-        {
-            OutboxStatus.SENT: report.sent,
-            OutboxStatus.PENDING: report.retrying,
-            OutboxStatus.FAILED: report.failed,
-        }[status].append(message_id)
+        if status is not None:
+            {
+                OutboxStatus.SENT: report.sent,
+                OutboxStatus.PENDING: report.retrying,
+                OutboxStatus.FAILED: report.failed,
+            }[status].append(message_id)
     return report
+
+
+def _holds_claim(sessions: sessionmaker[Session], message_id: uuid.UUID, attempt: int) -> bool:
+    """Whether the claim of delivery attempt ``attempt`` is still the message's current one.
+
+    Every claim counts an attempt, so a claim taken over by another sender (this one's
+    ran out) shows as a higher count. Clock-free: it holds on any sender's clock.
+    """
+    with sessions() as session:
+        row = session.execute(
+            select(OutboxMessage.status, OutboxMessage.attempts).where(
+                OutboxMessage.id == message_id
+            )
+        ).one_or_none()
+    return row is not None and row.status is OutboxStatus.SENDING and row.attempts == attempt
 
 
 def _in_session(
@@ -211,9 +236,12 @@ def _record_attempt(
     attempts: int,
     settings: Settings,
     now: datetime,
-) -> OutboxStatus:
+) -> OutboxStatus | None:
+    """Record this attempt's outcome; None if another sender took the message over."""
     with sessions.begin() as session:
-        row = session.get_one(OutboxMessage, message_id)
+        row = session.get_one(OutboxMessage, message_id, with_for_update=True)
+        if row.status is not OutboxStatus.SENDING or row.attempts != attempts:
+            return None
         _settle(
             row, error=error, permanent=permanent, attempts=attempts, settings=settings, now=now
         )
@@ -221,19 +249,48 @@ def _record_attempt(
         return row.status
 
 
-async def _send(mime: EmailMessage, settings: Settings) -> tuple[str | None, bool]:
+class ClaimLost(Exception):
+    """Another sender took the message over while this one was on its way to DATA."""
+
+
+class _FencedSMTP(aiosmtplib.SMTP):
+    """An SMTP client that hands a message over (DATA) only while its claim holds."""
+
+    def __init__(self, still_ours: Callable[[], Awaitable[bool]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._still_ours = still_ours
+
+    async def data(
+        self,
+        message: str | bytes,
+        /,
+        *,
+        timeout: float | Literal[Default.token] | None = Default.token,
+    ) -> SMTPResponse:
+        if not await self._still_ours():
+            raise ClaimLost
+        return await super().data(message, timeout=timeout)
+
+
+async def _send(
+    mime: EmailMessage, settings: Settings, still_ours: Callable[[], Awaitable[bool]]
+) -> tuple[str | None, bool]:
     host, port = settings.smtp_server
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    client = _FencedSMTP(
+        still_ours,
+        hostname=host,
+        port=port,
+        username=settings.smtp_username,
+        password=password,
+        start_tls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout_seconds,
+    )
     try:
-        await aiosmtplib.send(
-            mime,
-            hostname=host,
-            port=port,
-            username=settings.smtp_username,
-            password=password,
-            start_tls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        )
+        async with client:
+            await client.send_message(mime)
+    except ClaimLost:
+        return "claim lost: another sender took the message over", False
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [refused.code for refused in exc.recipients]
         return f"SMTP {max(codes, default=0)} (recipient refused)", min(codes, default=0) >= 500

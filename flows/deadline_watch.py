@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger
 
 from flows.run_logs import quiet_run_logs
 from tasks.deadlines import check_deadlines, mark_overdue
+from tasks.journal import forget_current_run
 from tasks.notify import deliver_mail
 
 quiet_run_logs()
@@ -33,4 +34,5 @@ async def deadline_watch(as_of: datetime | None = None) -> int:
         summary.status_updates,
         summary.superseded,
     )
+    forget_current_run()
     return len(summary.message_ids)

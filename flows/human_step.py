@@ -12,6 +12,7 @@ from prefect.flow_runs import asuspend_flow_run
 
 from complaints.contracts import StepInput
 from complaints.enums import StepKind
+from tasks.journal import ensure_current_execution
 from tasks.notify import deliver_mail
 from tasks.steps import open_step, recorded_step, take_decision
 
@@ -61,6 +62,7 @@ async def wait_for(complaint_id: uuid.UUID, key: str, contract: type[Decision]) 
     record = recorded_step(complaint_id, key, take=True)
     if record is not None and record.decision is not None:
         return contract.model_validate(record.decision)
+    ensure_current_execution()  # an execution started again elsewhere does not wait here
     received = await asuspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)
     recorded = take_decision(complaint_id, key, received)
     get_run_logger().info("Step %s decided", key)

@@ -50,6 +50,7 @@ PRELOAD = [
     "prefect.deployments.steps",
     "flows.complaint_lifecycle",
     "flows.deadline_watch",
+    "flows.warm_start",  # after the flows: what their first run would load
 ]
 
 

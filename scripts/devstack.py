@@ -44,7 +44,6 @@ def prefect_env(api_port: int, home: Path) -> dict[str, str]:
         PREFECT_WORKER_PREFETCH_SECONDS="5",
         # Runs beat every 30 s, so a run whose worker was killed is noticed and restarted.
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
-        COMPLAINTS_PROJECT_DIR=str(ROOT),
     )
     return env
 

@@ -4,43 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
-from prefect import Task, task
-from prefect.cache_policies import INPUTS, RUN_ID, CacheKeyFnPolicy
-from prefect.context import TaskRunContext
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
 from complaints.db import get_session_factory
 from complaints.organization import Organization, load_organization
 from complaints.settings import Settings, get_settings
+from tasks.journal import journaled
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _task_name(context: TaskRunContext, _inputs: dict[str, Any]) -> str:
-    return context.task.name
+def step_task(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare a task of a flow run: retried, and run once per flow run.
 
+    Its result is kept in our journal (ids and references only), not in Prefect: a
+    resumed run that executes again from the top takes it from there (see
+    :mod:`tasks.journal`). Every task is also idempotent in the database (unique step
+    keys, outbox dedup keys), so a task whose result was lost before it was recorded
+    repeats nothing when it runs again.
+    """
 
-# Finished tasks are skipped when a resumed flow runs again from the top. The cache key is
-# the task's name, its inputs and the run id, not its source code, so deploying new code
-# does not repeat the finished steps of complaints that are waiting. (Without the name, two
-# tasks given the same inputs, say only the complaint id, would share one cached result.)
-# Every task is also idempotent in the database (unique step keys, outbox dedup keys), so
-# a cache miss repeats nothing.
-BY_NAME_INPUTS_AND_RUN = CacheKeyFnPolicy(cache_key_fn=_task_name) + INPUTS + RUN_ID
+    def declare(fn: Callable[P, R]) -> Callable[P, R]:
+        prefect_task = task(
+            name=name,
+            cache_policy=NO_CACHE,
+            persist_result=False,
+            retries=3,
+            retry_delay_seconds=[1, 5, 20],
+        )(fn)
+        return journaled(name, prefect_task, fn)
 
-
-def step_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
-    """Declare a task of a complaint step: results persisted, retried, keyed on inputs."""
-    return task(
-        name=name,
-        persist_result=True,
-        cache_policy=BY_NAME_INPUTS_AND_RUN,
-        retries=3,
-        retry_delay_seconds=[1, 5, 20],
-    )
+    return declare
 
 
 def settings() -> Settings:

@@ -42,6 +42,9 @@ from complaints.settings import Settings
 
 logger = logging.getLogger("complaints.orchestration")
 REVIVAL_INTERVAL_SECONDS = 5.0
+# A decision often arrives while its run is still on the way to the suspend (its email
+# went out first): the loop looks again this soon, then twice as late each round.
+FIRST_RECHECK_SECONDS = 0.05
 # Where Prefect keeps a suspension's input form and the answer it was resumed with:
 # "suspended-<key>-schema", "suspended-<key>-description", "suspended-<key>-response".
 SUSPENDED_INPUT_PREFIX = "suspended-"
@@ -58,6 +61,8 @@ class Orchestrator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deployment_id: uuid.UUID | None = None
         self._next_revival = 0.0
+        self._not_yet_suspended = False
+        self._recheck = FIRST_RECHECK_SECONDS
 
     def wake(self) -> None:
         """Ask the loop to run now (callable from any thread)."""
@@ -76,9 +81,17 @@ class Orchestrator:
                     logger.warning("reconcile round failed: %s", type(exc).__name__)
                 self._wake.clear()
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake.wait(), timeout=self.settings.reconcile_interval_seconds
-                    )
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._next_round_in())
+
+    def _next_round_in(self) -> float:
+        """Seconds until the next round: soon while a decided step's run has yet to reach
+        its suspend, else the interval."""
+        interval = self.settings.reconcile_interval_seconds
+        if not self._not_yet_suspended:
+            self._recheck = FIRST_RECHECK_SECONDS
+            return interval
+        delay, self._recheck = self._recheck, min(2 * self._recheck, interval)
+        return min(delay, interval)
 
     async def reconcile_once(self, client: PrefectClient) -> None:
         """Start pending runs, resume decided steps, restart reopened and dead runs,
@@ -101,14 +114,16 @@ class Orchestrator:
         """Start again the runs of open complaints that crashed or whose process vanished.
 
         A worker killed mid-step (or a Prefect hiccup while submitting) leaves a run
-        Crashed, or Running with nobody running it. A run that Failed (the database or
-        Prefect away for longer than a task's retries) is started again a few times
-        (``run_restart_limit``), then left to an operator. The run executes again from the
-        top: finished tasks return their stored results and every side effect is keyed,
-        so nothing is repeated.
+        Crashed, or Running (or Pending, if it died before the run began) with nobody
+        running it. A run that Failed (the database or Prefect away for longer than a
+        task's retries) is started again a few times (``run_restart_limit``), then left
+        to an operator. The run executes again from the top: finished tasks return their
+        results from our journal, every side effect is keyed, and an old process of the
+        run that wakes after all is fenced off (:mod:`tasks.journal`), so nothing is
+        repeated.
         """
         runs = await self._lifecycle_runs(
-            client, StateType.CRASHED, StateType.RUNNING, StateType.FAILED
+            client, StateType.CRASHED, StateType.PENDING, StateType.RUNNING, StateType.FAILED
         )
         for run in runs:
             assert run.state is not None
@@ -117,14 +132,15 @@ class Orchestrator:
             complaint_id = await asyncio.to_thread(self._open_complaint_of, run.id)
             if complaint_id is None:
                 continue
-            if run.state.type is StateType.RUNNING and not await self._stalled(client, run):
+            live = run.state.type in (StateType.PENDING, StateType.RUNNING)
+            if live and not await self._stalled(client, run):
                 continue
             if run.state.type is StateType.FAILED and not await asyncio.to_thread(
                 self._may_retry, complaint_id
             ):
                 continue  # failed again and again: left to an operator
             await self._forget_unanswered_suspensions(client, run)
-            if run.state.type is StateType.RUNNING:
+            if live:
                 await client.set_flow_run_state(
                     run.id, Crashed(message="No heartbeat: its worker is gone"), force=True
                 )
@@ -168,8 +184,8 @@ class Orchestrator:
     async def restart_reopened_runs(self, client: PrefectClient) -> None:
         """Start again the finished run of every complaint a quality lead reopened.
 
-        The run executes again from the top: what it did returns at once (stored task
-        results, recorded step inputs), and it goes on with new actions.
+        The run executes again from the top: what it did returns at once (its journal,
+        the recorded decisions), and it goes on with new actions.
         """
         for complaint_id, flow_run_id in await asyncio.to_thread(self._reopened):
             run = await client.read_flow_run(flow_run_id)
@@ -317,9 +333,12 @@ class Orchestrator:
 
     async def resume_decided_steps(self, client: PrefectClient) -> None:
         """Resume every run that waits at a step decided through the web."""
+        self._not_yet_suspended = False
         for step_id, flow_run_id, key, decision in await asyncio.to_thread(self._waiting_steps):
             outcome = await self._resume(client, flow_run_id, key, decision)
-            if outcome is not None:
+            if outcome is None:
+                self._not_yet_suspended = True
+            else:
                 await self._write(service.note_resume_attempt, step_id, outcome)
 
     async def _resume(

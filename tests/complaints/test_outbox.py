@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -145,3 +146,52 @@ def test_giving_up_counts_from_the_first_attempt_on_the_senders_clock(
     last = asyncio.run(outbox.deliver(sessions, settings, [message_id], now=later))
     assert last.failed == [message_id]
     assert _status(sessions, message_id).first_attempt_at == sending  # the first one counts
+
+
+class _TakenOverMidSend:
+    """Receives mail; while the first sender waits for its RCPT answer (frozen past its
+    claim, as a stopped process would be), a second sender takes the message over."""
+
+    def __init__(self, take_over: Callable[[], object]) -> None:
+        self.take_over: Callable[[], object] | None = take_over
+        self.received: list[bytes] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        if self.take_over is not None:
+            take_over, self.take_over = self.take_over, None
+            await asyncio.to_thread(take_over)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.received.append(envelope.content)
+        return "250 OK"
+
+
+def test_a_sender_frozen_past_its_claim_neither_sends_nor_overwrites_the_outcome(
+    sessions: sessionmaker[Session],
+) -> None:
+    port = free_port()
+    settings = Settings(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=10, outbox_claim_seconds=60
+    )
+    message_id = _queue(sessions, f"test:{uuid.uuid4()}")
+    reports: list[outbox.DeliveryReport] = []
+
+    def second_sender() -> None:
+        # Its clock is past the first sender's claim: the message is claimable again.
+        later = utcnow() + timedelta(seconds=61)
+        reports.append(asyncio.run(outbox.deliver(sessions, settings, [message_id], now=later)))
+
+    handler = _TakenOverMidSend(second_sender)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        first = asyncio.run(outbox.deliver(sessions, settings, [message_id]))
+    finally:
+        controller.stop()
+    assert reports[0].sent == [message_id]
+    assert first.sent == first.retrying == first.failed == []  # it stopped before DATA
+    assert len(handler.received) == 1
+    row = _status(sessions, message_id)
+    assert row.status is OutboxStatus.SENT and row.attempts == 2 and row.last_error is None

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.dev_mailbox import StoredMessage
 from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step, utcnow
-from tests.support.forms import ours
+from tests.support.forms import local_input, ours
+from tests.support.inbox import post_form
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
 from tests.support.processes import flow_run_processes, stop
@@ -365,6 +366,87 @@ def test_worker_killed_during_a_step_completes_it_on_the_next_attempt(
     assert len(opened) == 2 and len(decided) == 1  # assessment and containment, once each
     # The assessment request, the meeting invitation, the minutes request: once each.
     assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "紧急临", "待提交"])
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process exists and has not ended (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_run_started_again_while_its_old_process_lives_ends_at_the_right_step(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    """The stranding sequence: a run is mid-step when its process stops answering (a
+    stalled server, a frozen machine), so the web app takes it for dead and starts it
+    again; the new execution replays and waits at the next step; then the old process
+    wakes and goes on. It must neither act (no second email, no second decision) nor
+    overwrite the new execution's state: the complaint waits at the right step, and
+    moves on when that step is decided."""
+    case = _file_many(stack, prefect_server, 1)[0]
+    run_id = case["run_id"]
+    link = _links(stack, [case])[0]
+    guard = form_guard(httpx.get(link, timeout=10).text)
+    handler = stack.mailbox.handler
+    handler.slow_rcpt_seen.clear()
+    handler.slow_recipient = HANDLER
+    handler.rcpt_delay = 5.0  # the meeting invitation hangs: the run is mid-step
+    assert stack.worker is not None
+    try:
+        assert _decide_assessment_raw(link, guard) == 200
+        assert handler.slow_rcpt_seen.wait(timeout=120), "the step never reached its email"
+        old = flow_run_processes(stack.worker.pid)
+        assert old, "the run executes in a process of its own"
+        for pid in old:
+            os.kill(pid, signal.SIGSTOP)  # no heartbeat, no state change, nothing
+    finally:
+        handler.rcpt_delay = 0.0
+    try:
+        # Taken for dead after COMPLAINTS_RUN_STALL_SECONDS, started again, replayed.
+        waiting = prefect_server.wait_suspended_at(run_id, "containment-1", seconds=180)
+    finally:
+        for pid in old:
+            os.kill(pid, signal.SIGCONT)  # the old process wakes and goes on
+    eventually(
+        lambda: not any(_alive(pid) for pid in old), seconds=60, what="the old process to stop"
+    )
+    time.sleep(2)  # anything it still sent Prefect would have arrived by now
+    after = prefect_server.flow_run(run_id)["state"]
+    restarts = _events(stack_sessions, case["id"], "run.restarted")
+    mail = stack.mail_to(HANDLER, case["reference"])
+    print(
+        f"\nrun started again while its old process lived: restarted {len(restarts)}x, "
+        f"state kept {after['id'] == waiting['id']}, handler emails {len(mail)}"
+    )
+    assert after["id"] == waiting["id"]  # the old process changed nothing in Prefect
+    log = (stack.workdir / "worker.log").read_text()
+    for pid in old:  # it stopped at its first step after waking: the fence
+        assert f"its execution in process {pid} stops" in log
+    assert len(restarts) == 1
+    assert len(_events(stack_sessions, case["id"], "step.decided")) == 1
+    eventually(lambda: len(stack.mail_to(HANDLER, case["reference"])) == 3, what="mail")
+    # The assessment request, the meeting invitation, the minutes request: once each.
+    mail = stack.mail_to(HANDLER, case["reference"])
+    assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "紧急临", "待提交"])
+    # The complaint goes on from where the new execution waits.
+    minutes = step_link(next(m for m in mail if m.subject.startswith("待提交")))
+    due = local_input(utcnow() + timedelta(days=1))
+    form = {
+        "summary": "Seal batch problem",
+        "measure-0-type": "exchange",
+        "measure-0-description": "A new kettle for the complainant",
+        "measure-0-owner": "li-wei",
+        "measure-0-due_at": due,
+        "analysis-analyst": "wang-jun",
+        "analysis-due_at": local_input(utcnow() + timedelta(days=5)),
+        "analysis-scope": "Seal supplier batch",
+        "analysis-method": "5-Why",
+    }
+    assert post_form(minutes, form).status_code == 200
+    prefect_server.wait_suspended_at(run_id, "measure-1")
 
 
 def test_a_run_taken_for_dead_while_it_waits_waits_again_at_the_same_step(

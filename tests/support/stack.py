@@ -48,7 +48,6 @@ def prefect_env(home: Path, api_port: int) -> dict[str, str]:
         PREFECT_WORKER_QUERY_SECONDS="0.25",
         PREFECT_WORKER_PREFETCH_SECONDS="5",
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
-        COMPLAINTS_PROJECT_DIR=str(ROOT),
     )
     return env
 
