@@ -10,17 +10,25 @@ question loop through real links: the handler asks the complainant (-> the compl
 email), the complainant answers (-> the handler's next assessment email). Each decision
 is timed from its POST's answer to its email's arrival; the history grows with every
 round, so first and last show whether the cost stays flat over a complaint's life.
+
+Also printed, per worker kind: the whole machine's CPU per decision (busy time of every
+core from /proc/stat over the decisions, divided by their number: run this on an
+otherwise idle machine), the Prefect task runs the complaint's run left, and how much
+the Prefect server's database grew (PostgreSQL only).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,12 +65,40 @@ def decide(link: str, form: dict[str, str]) -> float:
     return time.perf_counter()
 
 
-def drive(stack: Stack, rounds: int) -> list[float]:
-    """Return the POST -> email latency of each decision, in seconds."""
+@dataclass
+class Figures:
+    latencies: list[float]  # seconds, POST -> email, per decision
+    cpu_per_decision: float  # CPU seconds of the whole machine
+    task_runs: int  # Prefect task runs of the complaint's run
+    prefect_db_growth: int | None  # bytes (PostgreSQL only)
+
+
+def busy_seconds() -> float:
+    """Return the CPU time all cores have spent busy since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def prefect_db_size(stack: Stack) -> int | None:
+    url = stack.prefect.database_url
+    if url is None:
+        return None
+    with psycopg.connect(url.replace("postgresql+asyncpg://", "postgresql://")) as db:
+        row = db.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def drive(stack: Stack, rounds: int) -> Figures:
+    """Drive one complaint through ``rounds`` rounds; return what it cost."""
+    size_before = prefect_db_size(stack)
     payload = complaint_payload()
-    reference = stack.file_complaint(payload)["reference"]
+    filed = stack.file_complaint(payload)
+    reference = filed["reference"]
     complainant, seen = payload["complainant"]["email"], set[str]()
     link, _ = next_link(stack, HANDLER, reference, seen)
+    busy_before = busy_seconds()
     latencies = []
     for n in range(rounds):
         posted = decide(link, {"ours": "ask", "question": f"Photo {n} of the base, please?"})
@@ -71,10 +107,17 @@ def drive(stack: Stack, rounds: int) -> list[float]:
         posted = decide(answer_link, {"answer": f"Here is photo {n}."})
         link, arrived = next_link(stack, HANDLER, reference, seen)
         latencies.append(arrived - posted)
-    return latencies
+    # The last run suspends just after its email: wait for that, so its CPU counts.
+    run_id = stack.complaint(filed["id"])["flow_run_id"]
+    eventually(lambda: stack.holds_no_run_process(), what="the run to suspend")
+    cpu = (busy_seconds() - busy_before) / len(latencies)
+    task_runs = stack.prefect.post("/task_runs/count", {"flow_runs": {"id": {"any_": [run_id]}}})
+    size_after = prefect_db_size(stack)
+    growth = None if size_before is None or size_after is None else size_after - size_before
+    return Figures(latencies, cpu, int(task_runs), growth)
 
 
-def measure(kind: str, rounds: int) -> list[float]:
+def measure(kind: str, rounds: int) -> Figures:
     # The worker polls every second, as `make run`'s does.
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -88,12 +131,22 @@ def main(rounds: int) -> None:
     backend = "PostgreSQL" if POSTGRES_URL else "SQLite"
     print(f"decision benchmark: {2 * rounds} decisions on one complaint, {backend}")
     print("POST -> next step's email, seconds; workers poll every 1 s")
+    print("  (and the whole machine's CPU seconds per decision, the complaint's Prefect task")
+    print("  runs, the Prefect database's growth)")
     for kind, label in (("process", "baseline: Prefect's process worker"), ("warm", "warm worker")):
-        times = measure(kind, rounds)
+        figures = measure(kind, rounds)
+        times = figures.latencies
         p95 = statistics.quantiles(times, n=20)[-1]
+        growth = (
+            "n/a"
+            if figures.prefect_db_growth is None
+            else (f"{figures.prefect_db_growth / 2**20:.1f} MB")
+        )
         print(
             f"{label:36} median {statistics.median(times):5.2f}  p95 {p95:5.2f}  "
-            f"first {times[0]:5.2f}  last {times[-1]:5.2f}"
+            f"first {times[0]:5.2f}  last {times[-1]:5.2f}  "
+            f"CPU {figures.cpu_per_decision:5.2f} s  task runs {figures.task_runs}  "
+            f"Prefect DB +{growth}"
         )
 
 

@@ -449,6 +449,66 @@ def test_a_run_started_again_while_its_old_process_lives_ends_at_the_right_step(
     prefect_server.wait_suspended_at(run_id, "measure-1")
 
 
+def _worker_of(server: PrefectServer, run_id: str) -> str:
+    """Return the name of the worker that last submitted a run (Prefect labels it)."""
+    return str(server.flow_run(run_id)["labels"]["prefect.worker.name"])
+
+
+def test_two_warm_workers_share_the_pool_and_one_killed_mid_step_loses_nothing(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    """Scale-out on Prefect: two warm workers on one pool (each taking two runs at a
+    time) both execute runs; one is killed with a run mid-step, and that run finishes
+    on the other, with nothing doubled."""
+    assert stack.worker is not None
+    stop(stack.worker)  # the pool is the two workers' alone for this test
+    workers = [stack.start_another_worker(f"worker-{n}", "--limit", "2") for n in (1, 2)]
+    handler = stack.mailbox.handler
+    try:
+        cases = _file_many(stack, prefect_server, 6)
+        first_executions = Counter(_worker_of(prefect_server, c["run_id"]) for c in cases)
+        case = cases[0]
+        link = _links(stack, [case])[0]
+        guard = form_guard(httpx.get(link, timeout=10).text)
+        handler.slow_rcpt_seen.clear()
+        handler.slow_recipient = HANDLER
+        handler.rcpt_delay = 30.0  # the step's email hangs: the run is mid-step
+        try:
+            assert _decide_assessment_raw(link, guard) == 200
+            assert handler.slow_rcpt_seen.wait(timeout=120), "the step never reached its email"
+            killed_name = _worker_of(prefect_server, case["run_id"])
+            owner = next(w for w in workers if flow_run_processes(w.pid))
+            for pid in flow_run_processes(owner.pid):
+                os.kill(pid, signal.SIGKILL)
+            stop(owner, hard=True)  # the machine died: the worker and its runs
+        finally:
+            handler.rcpt_delay = 0.0
+        # Taken for dead after COMPLAINTS_RUN_STALL_SECONDS, started on the survivor.
+        prefect_server.wait_suspended_at(case["run_id"], "containment-1", seconds=180)
+        finished_on = _worker_of(prefect_server, case["run_id"])
+        mail = eventually(
+            lambda: (
+                len(stack.mail_to(HANDLER, case["reference"])) == 3
+                and stack.mail_to(HANDLER, case["reference"])
+            ),
+            what="mail",
+        )
+        decided = _events(stack_sessions, case["id"], "step.decided")
+        print(
+            f"\ntwo warm workers: first executions {sorted(first_executions.values())}, "
+            f"the killed one's run finished on the other {finished_on != killed_name}, "
+            f"handler emails {len(mail)}"
+        )
+        assert len(first_executions) == 2  # runs spread over both workers
+        assert finished_on != killed_name
+        assert len(decided) == 1
+        assert sorted(m.subject[:3] for m in mail) == sorted(["待评估", "紧急临", "待提交"])
+    finally:
+        for worker in workers:
+            stop(worker)
+        stack.start_worker()
+
+
 def test_a_run_taken_for_dead_while_it_waits_waits_again_at_the_same_step(
     stack: Stack,
     prefect_server: PrefectServer,

@@ -202,11 +202,15 @@ class Stack:
         self.start_web()
 
     def start_worker(self) -> None:
+        self.worker = self.start_another_worker("worker")
+
+    def start_another_worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
+        """Start a worker of the stack's kind on the same pool (its log: ``<name>.log``)."""
         command = {
             "warm": [str(BIN / "python"), "-m", "flows.warm_worker", "--pool", POOL],
             "process": [str(BIN / "prefect"), "worker", "start", "--pool", POOL],
         }[self.worker_kind]
-        self.worker = start(command, self._env, self.workdir / "worker.log")
+        return start([*command, *extra], self._env, self.workdir / f"{name}.log")
 
     def holds_no_run_process(self) -> bool:
         """Whether no flow run executes (every run waits, holding no process)."""
