@@ -69,6 +69,7 @@ lint: install
 
 bench: bytecode
 	$(PY) bench/intake.py
+	$(PY) bench/intake_burst.py
 	$(PY) bench/decisions.py
 	$(PY) bench/smtp_outage.py
 
