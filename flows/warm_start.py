@@ -3,8 +3,9 @@
 Imported (only) by the forkserver, after the flows. Each run's process is a fork of it,
 so everything here is already in memory when a run starts: the modules that Prefect's
 engine and our tasks import on first use (the database driver, the task engine), the
-ORM's mapper configuration, the compiled email and report templates, Prefect's models
-that complete themselves on first use, and the TLS context of Prefect's clients.
+ORM's mapper configuration and database dialects, the compiled email and report
+templates, Prefect's models that complete themselves on first use, and the TLS context
+of Prefect's clients.
 Nothing here opens a connection: a fork must not share one with its parent.
 """
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import certifi
 from prefect.settings import PREFECT_API_SSL_CERT_FILE
 from pydantic import BaseModel
+from sqlalchemy import create_engine
 from sqlalchemy.orm import configure_mappers
 
 if TYPE_CHECKING:
@@ -40,6 +42,8 @@ FIRST_USE_MODULES = [
     "sqlalchemy.dialects.sqlite.pysqlite",
     "encodings.idna",
 ]
+# The database dialects a run's engine will use, set up once (an engine connects lazily).
+DIALECTS = ["postgresql+psycopg://", "sqlite://"]
 # Prefect's models with forward references build their validators on first use.
 MODEL_MODULES = [
     "prefect.client.schemas.objects",
@@ -61,7 +65,9 @@ def share_certificate_contexts() -> None:
     """
     create = ssl.create_default_context
     bundle = PREFECT_API_SSL_CERT_FILE.value() or certifi.where()
-    shared: dict[ssl.Purpose, ssl.SSLContext] = {}
+    # Built here, in the forkserver: a context first built in a run's process would be
+    # built again in every other.
+    shared = {ssl.Purpose.SERVER_AUTH: create(ssl.Purpose.SERVER_AUTH, cafile=bundle)}
 
     def create_default_context(
         purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH,
@@ -83,6 +89,8 @@ def warm_up() -> None:
     """Load what every run would otherwise load for itself."""
     for name in FIRST_USE_MODULES:
         importlib.import_module(name)
+    for url in DIALECTS:  # loaded and initialized; no engine is kept, none connects
+        create_engine(url).dispose()
     configure_mappers()
     templates = environment()
     for name in templates.list_templates(

@@ -18,6 +18,22 @@ own:
 It also listens to Prefect's event stream and looks for work as soon as a run is scheduled
 (a decision resumed it), besides polling as every worker does.
 
+What a resume costs is spent where it buys nothing for these runs, so the worker:
+
+- reads a deployment and its flow once per ``DEFINITION_SECONDS`` rather than three times
+  per run (a changed deployment is seen that much later);
+- skips the client's server-version check and CSRF probe in every run's process
+  (``PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED`` and ``PREFECT_CLIENT_CSRF_SUPPORT_ENABLED``
+  default to false here; set them true for a server with CSRF protection on);
+- labels a run with the worker that executes it only when its labels say otherwise (a
+  resumed run mostly runs where it ran before);
+- hands each run's process the flow, deployment, work queue and pool its events name as
+  related resources (Prefect's cache of them, which a fresh process would fill with four
+  reads);
+- does not start Prefect's watcher for a *running* run being suspended from outside (a
+  thread and an event subscription per execution): a complaint's run executes for well
+  under a second between the steps it suspends at itself, and it suspends there as before.
+
 It serves work pools of type ``process``: the standard worker (``prefect worker start
 --pool complaints``) runs the same deployments and stays a supported way to run them.
 
@@ -32,15 +48,22 @@ import multiprocessing
 import os
 import runpy
 import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.context import ForkServerContext
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.abc
+from prefect import flow_engine
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter
+from prefect.events.related import RESOURCE_CACHE
 from prefect.logging import get_logger
 from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS, PREFECT_WORKER_PREFETCH_SECONDS
+from prefect.types._datetime import DateTime
+from prefect.types._datetime import now as prefect_now
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
 # Imported once, in the forkserver, so that every run's fork has them already.
@@ -51,7 +74,16 @@ PRELOAD = [
     "flows.complaint_lifecycle",
     "flows.deadline_watch",
     "flows.warm_start",  # after the flows: what their first run would load
+    # A fork imports the worker's main module again (multiprocessing's preparation):
+    # preloaded, that costs a re-execution of its body instead of Prefect's worker stack.
+    "flows.warm_worker",
 ]
+# Client settings this worker's runs do not need (see the module's docstring).
+LEAN_CLIENT_DEFAULTS = {
+    "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": "false",
+    "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED": "false",
+}
+DEFINITION_SECONDS = 30.0
 
 
 logger = get_logger("complaints.warm_worker")
@@ -69,15 +101,50 @@ def forkserver() -> ForkServerContext:
     return context
 
 
-def execute(flow_run_id: str, env: dict[str, str], cwd: str) -> None:
-    """Run one flow run as ``python -m prefect.engine`` does, in this fresh fork."""
+@contextmanager
+def _not_observed(*_args: Any, **_kwargs: Any) -> Iterator[None]:
+    yield
+
+
+def execute(flow_run_id: str, env: dict[str, str], cwd: str, related: dict[str, Any]) -> None:
+    """Run one flow run as ``python -m prefect.engine`` does, in this fresh fork.
+
+    ``related`` maps Prefect's related-resource cache keys (``kind.id``) to the objects
+    the worker read for the run.
+    """
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
+    flow_engine.observe_flow_run_suspension = _not_observed  # type: ignore[attr-defined]
+    now = cast(DateTime, prefect_now("UTC"))  # as Prefect stamps its own entries
+    for key, obj in related.items():
+        RESOURCE_CACHE[key] = ({"kind": key.split(".", 1)[0], "object": obj}, now)
     sys.argv = ["prefect.engine", flow_run_id]
     # The engine exits with 0 when the run completes, fails or suspends (its state says
     # which) and with 1 when it could not run; a SystemExit ends this process with it.
     runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
+
+
+T = TypeVar("T")
+
+
+def recently_read(
+    read: Callable[[Any], Awaitable[T]], seconds: float
+) -> Callable[[Any], Awaitable[T]]:
+    """Return ``read`` answering from what it returned for the same id less than
+    ``seconds`` ago."""
+    answers: dict[str, tuple[float, T]] = {}
+
+    async def read_recently(object_id: Any) -> T:
+        key, now = str(object_id), time.monotonic()
+        kept = answers.get(key)
+        if kept is not None and now - kept[0] < seconds:
+            return kept[1]
+        answer = await read(object_id)
+        answers[key] = (now, answer)
+        return answer
+
+    return read_recently
 
 
 class WarmWorker(ProcessWorker):
@@ -90,6 +157,51 @@ class WarmWorker(ProcessWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._forkserver = forkserver()
+        self._labels_of: dict[Any, dict[str, Any]] = {}  # of the runs being submitted
+
+    async def setup(self) -> None:
+        """Set up as Prefect's worker does, reading deployments and flows less often."""
+        await super().setup()
+        client = self.client
+        client.read_deployment = recently_read(client.read_deployment, DEFINITION_SECONDS)  # type: ignore[method-assign,assignment]
+        client.read_flow = recently_read(client.read_flow, DEFINITION_SECONDS)  # type: ignore[method-assign,assignment]
+        self._read_work_queue = recently_read(client.read_work_queue, DEFINITION_SECONDS)
+
+    async def _submit_run(self, flow_run: Any) -> None:
+        self._labels_of[flow_run.id] = dict(flow_run.labels or {})
+        try:
+            await super()._submit_run(flow_run)
+        finally:
+            self._labels_of.pop(flow_run.id, None)
+
+    async def _give_worker_labels_to_flow_run(self, flow_run_id: Any) -> None:
+        """Label the run with this worker unless it already is (Prefect labels it at every
+        execution, a write per resume)."""
+        labels = self._labels_of.get(flow_run_id, {})
+        ours = {"prefect.worker.name": self.name, "prefect.worker.type": self.type}
+        if self._work_pool is not None:
+            ours["prefect.work-pool.name"] = self._work_pool.name
+            ours["prefect.work-pool.id"] = str(self._work_pool.id)
+        if any(labels.get(key) != value for key, value in ours.items()):
+            await super()._give_worker_labels_to_flow_run(flow_run_id)
+
+    async def _related(self, flow_run: Any) -> dict[str, Any]:
+        """Return what the run's events name as related, keyed as Prefect's cache is;
+        nothing when a read fails (the run's process then reads them itself)."""
+        try:
+            related = {
+                f"flow.{flow_run.flow_id}": await self.client.read_flow(flow_run.flow_id),
+                f"work-pool.{self.work_pool.name}": self.work_pool,
+            }
+            if flow_run.deployment_id:
+                deployment = await self.client.read_deployment(flow_run.deployment_id)
+                related[f"deployment.{flow_run.deployment_id}"] = deployment
+            if flow_run.work_queue_id:
+                queue = await self._read_work_queue(flow_run.work_queue_id)
+                related[f"work-queue.{flow_run.work_queue_id}"] = queue
+        except Exception:
+            return {}
+        return related
 
     def warm_up(self) -> None:
         """Start the forkserver now (it imports Prefect and the flows), not at the first run."""
@@ -107,8 +219,11 @@ class WarmWorker(ProcessWorker):
         env = {k: v for k, v in configuration.env.items() if v is not None}
         env["PREFECT__FLOW_RUN_ID"] = str(flow_run.id)
         cwd = str(configuration.working_dir or os.getcwd())
+        related = await self._related(flow_run)
         process = self._forkserver.Process(
-            target=execute, args=(str(flow_run.id), env, cwd), name=f"flow-run-{flow_run.id}"
+            target=execute,
+            args=(str(flow_run.id), env, cwd, related),
+            name=f"flow-run-{flow_run.id}",
         )
         await anyio.to_thread.run_sync(process.start)
         assert process.pid is not None
@@ -154,6 +269,8 @@ def main() -> None:
     parser.add_argument("--pool", default="complaints", help="the work pool to serve")
     parser.add_argument("--limit", type=int, default=None, help="runs executing at once")
     args = parser.parse_args()
+    for name, value in LEAN_CLIENT_DEFAULTS.items():
+        os.environ.setdefault(name, value)  # before Prefect's settings are first read
     asyncio.run(serve(args.pool, args.limit))
 
 
