@@ -71,6 +71,9 @@ bench: bytecode
 	$(PY) bench/intake.py
 	$(PY) bench/intake_burst.py
 	$(PY) bench/decisions.py
+	$(PY) bench/capacity.py
+	$(PY) bench/whole_life.py
+	$(PY) bench/open_complaints.py
 	$(PY) bench/smtp_outage.py
 
 fmt: install

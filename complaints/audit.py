@@ -63,6 +63,12 @@ def _digest(event: Event) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def seal(event: Event) -> str:
+    """Set an event's hash from its fields and its predecessor's hash; return it."""
+    event.hash = _digest(event)
+    return event.hash
+
+
 def record_event(
     session: Session,
     complaint_id: uuid.UUID,
@@ -91,7 +97,7 @@ def record_event(
         data=data or {},
         prev_hash=last.hash if last else GENESIS,
     )
-    event.hash = _digest(event)
+    seal(event)
     session.add(event)
     session.flush()
     return event

@@ -8,12 +8,13 @@ emails, so a watch that runs twice, or two watches at once, send each notice onc
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, load_only, sessionmaker
 
 from complaints import notifications
 from complaints.audit import record_event
@@ -103,11 +104,34 @@ def due_notices(step: Step, org: Organization, now: datetime, done: set[str]) ->
     ]
 
 
-def open_step_ids(sessions: sessionmaker[Session]) -> list[uuid.UUID]:
-    """Return the steps that wait for someone and have a due time (short transaction)."""
+def steps_with_notices_due(
+    sessions: sessionmaker[Session], org: Organization, now: datetime
+) -> list[uuid.UUID]:
+    """Return the open steps that have a notice to give at ``now``.
+
+    Every step that waits for someone with a due time, its complaint's grade and the
+    notices it had are read in two queries of one short read; only the steps found here
+    get a transaction of their own (most open steps have nothing due at any moment).
+    """
     with sessions() as session:
-        query = select(Step.id).where(Step.status == StepStatus.OPEN, Step.due_at.is_not(None))
-        return list(session.scalars(query))
+        steps = session.scalars(
+            select(Step)
+            .where(Step.status == StepStatus.OPEN, Step.due_at.is_not(None))
+            .options(
+                load_only(
+                    Step.id, Step.opened_at, Step.due_at, Step.details, Step.assignee, Step.status
+                ),
+                joinedload(Step.complaint).load_only(Complaint.grade),
+            )
+        ).all()
+        given: dict[uuid.UUID, set[str]] = defaultdict(set)
+        for step_id, key in session.execute(
+            select(StepNotice.step_id, StepNotice.key)
+            .join(Step, Step.id == StepNotice.step_id)
+            .where(Step.status == StepStatus.OPEN)
+        ):
+            given[step_id].add(key)
+        return [step.id for step in steps if due_notices(step, org, now, given[step.id])]
 
 
 def claim_notice(session: Session, step: Step, notice: Notice, now: datetime) -> bool:
@@ -144,10 +168,10 @@ def notices_given(session: Session, step_id: uuid.UUID) -> set[str]:
 def watch(
     sessions: sessionmaker[Session], org: Organization, settings: Settings, now: datetime
 ) -> WatchReport:
-    """Give every open step the notices that have come (one transaction per step), and
-    every complainant who heard nothing for a while a status email."""
+    """Give every open step the notices that have come (one transaction per step that has
+    one), and every complainant who heard nothing for a while a status email."""
     report = WatchReport()
-    for step_id in open_step_ids(sessions):
+    for step_id in steps_with_notices_due(sessions, org, now):
         with sessions.begin() as session:
             step = session.get_one(Step, step_id)
             if step.status is not StepStatus.OPEN:
@@ -192,16 +216,25 @@ def periodic_status_updates(
         return []
     interval = timedelta(days=days)
     with sessions() as session:
-        open_ids = list(
-            session.scalars(
-                # After the answer the complainant has heard what there is to hear; the
-                # survey is the next thing they get.
-                select(Complaint.id).where(
-                    Complaint.stage.not_in([Stage.CLOSED, Stage.FOLLOW_UP]),
-                    Complaint.received_at <= now - interval,
-                )
-            )
+        last_told = (
+            select(OutboxMessage.complaint_id, func.max(OutboxMessage.created_at).label("at"))
+            .join(Complaint, Complaint.id == OutboxMessage.complaint_id)
+            .where(OutboxMessage.recipient == Complaint.complainant_email)
+            .group_by(OutboxMessage.complaint_id)
+            .subquery()
         )
+        candidates = session.execute(
+            select(Complaint.id, Complaint.received_at, last_told.c.at)
+            .outerjoin(last_told, last_told.c.complaint_id == Complaint.id)
+            # After the answer the complainant has heard what there is to hear; the
+            # survey is the next thing they get.
+            .where(
+                Complaint.stage.not_in([Stage.CLOSED, Stage.FOLLOW_UP]),
+                Complaint.received_at <= now - interval,
+            )
+        ).all()
+    # Read in one query; each complaint due is checked again in its own transaction.
+    open_ids = [cid for cid, received, told in candidates if now - (told or received) >= interval]
     queued: list[uuid.UUID] = []
     for complaint_id in open_ids:
         with sessions.begin() as session:

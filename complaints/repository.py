@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from complaints.enums import OutboxStatus, RunStatus, Stage, StepStatus
@@ -164,13 +164,23 @@ def stranded_runs(
             Complaint.run_status == RunStatus.STARTED,
         )
     ).all()
+    # One query for every step the runs wait at (not one per run): taken ones are wrong.
+    waits_at = [(c, waiting[r]) for c, r in open_runs if waiting[r] is not None]
+    taken: set[tuple[uuid.UUID, str]] = set()
+    if waits_at:
+        taken = set(
+            session.execute(
+                select(Step.complaint_id, Step.key).where(
+                    tuple_(Step.complaint_id, Step.key).in_(waits_at),
+                    Step.applied_at.is_not(None),
+                )
+            ).tuples()
+        )
     stranded = []
     for complaint_id, run_id in open_runs:
         key = waiting[run_id]
         if key is None:
             stranded.append((complaint_id, run_id, "(ended)"))
-            continue
-        step = get_step(session, complaint_id, key)
-        if step is not None and step.applied_at is not None:
+        elif (complaint_id, key) in taken:
             stranded.append((complaint_id, run_id, key))
     return stranded

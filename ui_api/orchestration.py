@@ -30,7 +30,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import SetStateStatus
-from prefect.client.schemas.sorting import TaskRunSort
+from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 from prefect.states import AwaitingRetry, Crashed
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,7 @@ from complaints.settings import Settings
 
 logger = logging.getLogger("complaints.orchestration")
 REVIVAL_INTERVAL_SECONDS = 5.0
+RUNS_PER_ROUND = 200  # runs a revival sweep reads from Prefect per round
 # A decision often arrives while its run is still on the way to the suspend (its email
 # went out first): the loop looks again this soon, then twice as late each round.
 FIRST_RECHECK_SECONDS = 0.05
@@ -63,6 +64,7 @@ class Orchestrator:
         self._next_revival = 0.0
         self._not_yet_suspended = False
         self._recheck = FIRST_RECHECK_SECONDS
+        self._offsets: dict[tuple[StateType, ...], int] = {}
 
     def wake(self) -> None:
         """Ask the loop to run now (callable from any thread)."""
@@ -269,16 +271,27 @@ class Orchestrator:
             return complaint.id if complaint and complaint.stage is not Stage.CLOSED else None
 
     async def _lifecycle_runs(self, client: PrefectClient, *states: StateType) -> list[FlowRun]:
-        """Return (up to 200) complaint runs in the given states."""
-        return await client.read_flow_runs(
+        """Return the next page of complaint runs in the given states.
+
+        Each kind of sweep pages on from where its last round stopped and starts over
+        after the last page: every run is looked at within a few rounds however many
+        there are (10,000 waiting complaints are 50 pages), at a bounded cost per round.
+        """
+        sweep = tuple(states)
+        offset = self._offsets.get(sweep, 0)
+        runs = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(states)))
             ),
             deployment_filter=DeploymentFilter(
                 id=DeploymentFilterId(any_=[await self._deployment(client)])
             ),
-            limit=200,
+            sort=FlowRunSort.ID_DESC,
+            limit=RUNS_PER_ROUND,
+            offset=offset,
         )
+        self._offsets[sweep] = offset + RUNS_PER_ROUND if len(runs) == RUNS_PER_ROUND else 0
+        return runs
 
     async def _deployment(self, client: PrefectClient) -> uuid.UUID:
         if self._deployment_id is None:

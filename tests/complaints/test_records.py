@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import service, steps
+from complaints import repository, service, steps
 from complaints.audit import first_broken_link, record_event
 from complaints.contracts import AssessmentDecision
 from complaints.enums import DecisionChannel, Grade, StepKind
@@ -147,3 +147,43 @@ def test_notice_policy_reminds_before_and_escalates_after() -> None:
         ("escalation-1", ("zhang-min",)),
         ("escalation-2", ("tom-hughes",)),
     ]
+
+
+def test_stranded_runs_are_those_waiting_at_a_taken_step_or_ended_while_open(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The invariant check's read: one query for all the steps the runs wait at."""
+    runs = {name: uuid.uuid4() for name in ("taken", "open", "ended", "unknown")}
+    complaints = {}
+    for name in ("taken", "open", "ended"):
+        complaint_id = _file(sessions)
+        complaints[name] = complaint_id
+        with sessions.begin() as session:
+            service.mark_run_started(session, complaint_id, runs[name])
+            complaint = service.require_complaint(session, complaint_id)
+            step = steps.open_step(
+                session,
+                complaint,
+                kind=StepKind.ASSESSMENT,
+                key="assessment-1",
+                assignee=complaint.handler,
+                due_at=complaint.received_at + timedelta(hours=24),
+                secret=SECRET,
+                link_grace=timedelta(hours=1),
+            ).step
+            if name == "taken":
+                steps.mark_applied(session, step)
+    waiting: dict[uuid.UUID, str | None] = {
+        runs["taken"]: "assessment-1",  # already taken: stranded
+        runs["open"]: "assessment-1",  # waits where it should
+        runs["ended"]: None,  # ended while its complaint is open
+        runs["unknown"]: "assessment-1",  # no complaint of ours
+    }
+    with sessions() as session:
+        found = repository.stranded_runs(session, waiting)
+    assert sorted(found) == sorted(
+        [
+            (complaints["taken"], runs["taken"], "assessment-1"),
+            (complaints["ended"], runs["ended"], "(ended)"),
+        ]
+    )

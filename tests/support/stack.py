@@ -60,6 +60,8 @@ class PrefectServer:
     # 503 under the suites' bursts. None: Prefect's SQLite default in ``home``.
     database_url: str | None = None
     process: subprocess.Popen[bytes] | None = None
+    # The server loops left off (a benchmark of production's load turns them all on).
+    idle_services: tuple[str, ...] = IDLE_SERVICES
 
     @property
     def api_url(self) -> str:
@@ -97,7 +99,9 @@ class PrefectServer:
     def launch(self) -> None:
         """Start the server process on its home and port (again, after a stop)."""
         env = prefect_env(self.home, self.port)
-        env.update({f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in IDLE_SERVICES})
+        env.update(
+            {f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in self.idle_services}
+        )
         env["PREFECT_LOGGING_SERVER_LEVEL"] = "WARNING"
         # The scheduling test turns a schedule on: the scheduler need not wait a minute.
         env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = "5"
