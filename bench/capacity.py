@@ -12,8 +12,10 @@ would take the better part of an hour for 1,000).
 
 Prints, per worker kind: complaints per minute from the first POST until the last one
 waits, the filing time alone, runs that ended Failed or Crashed (must be 0), runs the web
-app had to start again, the whole machine's CPU seconds per complaint (run this on an
-otherwise idle machine), and the Prefect database's growth per complaint (PostgreSQL).
+app started again (taken for dead under the load; fenced, so nothing is doubled), the
+emails delivered and how many of them twice (must be 0), the whole machine's CPU seconds
+per complaint (run this on an otherwise idle machine), and the Prefect database's growth
+per complaint (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class Figures:
     total_seconds: float  # first POST -> the last complaint waits at its first step
     failed_or_crashed: int
     restarted: int
+    emails: int
+    duplicate_emails: int  # the same message (Message-ID) delivered twice
     cpu_per_complaint: float
     prefect_db_per_complaint: float | None  # bytes
 
@@ -118,12 +122,15 @@ def drive(stack: Stack, count: int) -> Figures:
     assert assessments_open(stack) == count
     size_after = prefect_db_size(stack)
     growth = None if size_before is None or size_after is None else size_after - size_before
+    delivered = [str(m.message["Message-ID"]) for m in stack.mailbox.store.messages()]
     return Figures(
         complaints=count,
         filing_seconds=filed - started,
         total_seconds=done - started,
         failed_or_crashed=runs_in(stack, "Failed", "Crashed"),
         restarted=restarts(stack),
+        emails=len(delivered),
+        duplicate_emails=len(delivered) - len(set(delivered)),
         cpu_per_complaint=cpu,
         prefect_db_per_complaint=None if growth is None else growth / count,
     )
@@ -165,6 +172,7 @@ def main(count: int, baseline_count: int) -> None:
             f"{label:36} {n:5} complaints  {60 * n / f.total_seconds:6.0f} per minute  "
             f"(filed in {f.filing_seconds:5.1f} s, all waiting after {f.total_seconds:6.1f} s)  "
             f"failed/crashed {f.failed_or_crashed}  restarted {f.restarted}  "
+            f"emails {f.emails} (duplicates {f.duplicate_emails})  "
             f"CPU {f.cpu_per_complaint:4.2f} s per complaint  Prefect DB +{growth} per complaint"
         )
 

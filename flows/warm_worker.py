@@ -24,7 +24,7 @@ What a resume costs is spent where it buys nothing for these runs, so the worker
   per run (a changed deployment is seen that much later);
 - skips the client's server-version check and CSRF probe in every run's process
   (``PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED`` and ``PREFECT_CLIENT_CSRF_SUPPORT_ENABLED``
-  default to false here; set them true for a server with CSRF protection on);
+  default to false here; set the latter true for a server with CSRF protection on);
 - labels a run with the worker that executes it only when its labels say otherwise (a
   resumed run mostly runs where it ran before);
 - hands each run's process the flow, deployment, work queue and pool its events name as
