@@ -106,8 +106,11 @@ def entry_key(name: str, signature: inspect.Signature, args: Any, kwargs: Any) -
     return f"{name}:{hashlib.sha256(inputs.encode()).hexdigest()[:40]}"
 
 
-def journaled(name: str, prefect_task: Task[P, R], fn: Callable[P, Any]) -> Callable[P, R]:
-    """Return ``prefect_task`` run at most once per flow run (see the module)."""
+def journaled(
+    name: str, runner: Task[P, R] | Callable[P, Any], fn: Callable[P, Any]
+) -> Callable[P, R]:
+    """Return ``runner`` (a Prefect task of ``fn``, or ``fn`` itself) run at most once per
+    flow run (see the module)."""
     signature = inspect.signature(fn)
 
     @functools.cache
@@ -134,7 +137,7 @@ def journaled(name: str, prefect_task: Task[P, R], fn: Callable[P, Any]) -> Call
             execution, result, found = recalled(key)
             if found:
                 return result
-            call = cast(Coroutine[Any, Any, Any], prefect_task(*args, **kwargs))
+            call = cast(Coroutine[Any, Any, Any], runner(*args, **kwargs))
             result = await call
             remember(execution, key, result)
             return result
@@ -147,7 +150,7 @@ def journaled(name: str, prefect_task: Task[P, R], fn: Callable[P, Any]) -> Call
         execution, result, found = recalled(key)
         if found:
             return result
-        result = prefect_task(*args, **kwargs)
+        result = runner(*args, **kwargs)
         remember(execution, key, result)
         return result
 

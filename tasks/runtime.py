@@ -42,6 +42,19 @@ def step_task(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return declare
 
 
+def flow_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare work of a flow run that runs once per flow run, as a task does, but is no
+    Prefect task: work that is neither a decision nor a record of one (delivering queued
+    mail), where a task run with its states and events per call would cost more than the
+    work. Its result is kept in our journal like a task's.
+    """
+
+    def declare(fn: Callable[P, R]) -> Callable[P, R]:
+        return journaled(name, fn, fn)
+
+    return declare
+
+
 def settings() -> Settings:
     """Return the settings of this process."""
     return get_settings()
