@@ -76,9 +76,8 @@ async def file_all(stack: Stack, count: int) -> None:
 
 
 def waiting_at_first_step(stack: Stack) -> int:
-    """Count the runs suspended at the assessment (Prefect's view)."""
-    body = {"flow_runs": {"state": {"name": {"any_": ["Suspended"]}}}}
-    return int(stack.prefect.post("/flow_runs/count", body))
+    """Count the runs suspended (at the assessment: nothing else was decided)."""
+    return runs_in(stack, "Suspended")
 
 
 def runs_in(stack: Stack, *names: str) -> int:

@@ -16,7 +16,7 @@ from complaints import repository, service, steps
 from complaints.audit import first_broken_link, record_event
 from complaints.contracts import AssessmentDecision
 from complaints.enums import DecisionChannel, Grade, StepKind
-from complaints.models import Base, Event, utcnow
+from complaints.models import Base, Complaint, Event, utcnow
 from complaints.organization import load_organization
 from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR
@@ -30,6 +30,19 @@ SECRET = "test-secret"
 def _file(sessions: sessionmaker[Session]) -> uuid.UUID:
     with sessions.begin() as session:
         return service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG).id
+
+
+def _open_assessment(session: Session, complaint: Complaint) -> steps.OpenedStep:
+    return steps.open_step(
+        session,
+        complaint,
+        kind=StepKind.ASSESSMENT,
+        key="assessment-1",
+        assignee=complaint.handler,
+        due_at=complaint.received_at + timedelta(hours=24),
+        secret=SECRET,
+        link_grace=timedelta(hours=1),
+    )
 
 
 def test_migrations_match_the_models(sessions: sessionmaker[Session]) -> None:
@@ -72,26 +85,8 @@ def test_a_step_is_decided_once_and_its_links_then_stop_acting(
     complaint_id = _file(sessions)
     with sessions.begin() as session:
         complaint = service.require_complaint(session, complaint_id)
-        opened = steps.open_step(
-            session,
-            complaint,
-            kind=StepKind.ASSESSMENT,
-            key="assessment-1",
-            assignee=complaint.handler,
-            due_at=complaint.received_at + timedelta(hours=24),
-            secret=SECRET,
-            link_grace=timedelta(hours=1),
-        )
-        reopened = steps.open_step(
-            session,
-            complaint,
-            kind=StepKind.ASSESSMENT,
-            key="assessment-1",
-            assignee=complaint.handler,
-            due_at=complaint.received_at + timedelta(hours=24),
-            secret=SECRET,
-            link_grace=timedelta(hours=1),
-        )
+        opened = _open_assessment(session, complaint)
+        reopened = _open_assessment(session, complaint)
     assert opened.token is not None and reopened.token is None
     token = opened.token
     decision = AssessmentDecision(
@@ -161,16 +156,7 @@ def test_stranded_runs_are_those_waiting_at_a_taken_step_or_ended_while_open(
         with sessions.begin() as session:
             service.mark_run_started(session, complaint_id, runs[name])
             complaint = service.require_complaint(session, complaint_id)
-            step = steps.open_step(
-                session,
-                complaint,
-                kind=StepKind.ASSESSMENT,
-                key="assessment-1",
-                assignee=complaint.handler,
-                due_at=complaint.received_at + timedelta(hours=24),
-                secret=SECRET,
-                link_grace=timedelta(hours=1),
-            ).step
+            step = _open_assessment(session, complaint).step
             if name == "taken":
                 steps.mark_applied(session, step)
     waiting: dict[uuid.UUID, str | None] = {
