@@ -18,8 +18,6 @@ import asyncio
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -28,33 +26,12 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import Connections, open_loop  # noqa: E402
 from complaints.db import make_engine  # noqa: E402
 from complaints.models import Complaint  # noqa: E402
 from tests.support.databases import POSTGRES_URL  # noqa: E402
 from tests.support.people import complaint_payload  # noqa: E402
 from tests.support.stack import Stack, eventually, whole_stack  # noqa: E402
-
-
-async def burst(
-    rate: int, seconds: int, send: Callable[[int], Awaitable[int]]
-) -> tuple[list[float], list[int]]:
-    """Send ``rate * seconds`` requests at their planned times; return the latencies (ms)
-    and the status codes."""
-    latencies: list[float] = []
-    codes: list[int] = []
-    start = time.perf_counter()
-
-    async def one(n: int) -> None:
-        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
-        sent = time.perf_counter()
-        try:
-            codes.append(await send(n))
-        except httpx.HTTPError:  # no answer at all: counted, as a person would see it
-            codes.append(0)
-        latencies.append((time.perf_counter() - sent) * 1000)
-
-    await asyncio.gather(*(one(n) for n in range(rate * seconds)))
-    return latencies, codes
 
 
 def row(name: str, latencies: list[float], codes: list[int]) -> str:
@@ -69,19 +46,21 @@ def row(name: str, latencies: list[float], codes: list[int]) -> str:
 
 
 async def measure(stack: Stack, rate: int, seconds: int) -> None:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as client:
-        payloads = [complaint_payload() for _ in range(rate * seconds)]
+    url = httpx.URL(stack.base_url)
+    connections = Connections(url.host, url.port or 80, size=200)
+    await connections.open()
+    payloads = [complaint_payload() for _ in range(rate * seconds)]
 
-        async def post(n: int) -> int:
-            return (await client.post("/api/complaints", json=payloads[n])).status_code
+    async def post(n: int) -> int:
+        return await connections.request("POST", "/api/complaints", payloads[n])
 
-        async def health(_n: int) -> int:
-            return (await client.get("/api/health")).status_code
+    async def health(_n: int) -> int:
+        return await connections.request("GET", "/api/health")
 
-        await burst(20, 1, health)  # connections up
-        floor = await burst(rate, seconds, health)
-        intake = await burst(rate, seconds, post)
+    await open_loop(20, 1, health)  # the server warmed up
+    floor = await open_loop(rate, seconds, health)
+    intake = await open_loop(rate, seconds, post)
+    await connections.close()
     with make_engine(stack.database_url).connect() as db:
         stored = db.scalar(select(func.count()).select_from(Complaint))
     backend = "PostgreSQL" if POSTGRES_URL else "SQLite"

@@ -79,13 +79,25 @@ def record_event(
     data: dict[str, Any] | None = None,
     client_addr: str | None = None,
     at: datetime | None = None,
+    first: bool = False,
+    flush: bool = True,
 ) -> Event:
-    """Append an event to a complaint's chain."""
-    # Lock the complaint row so that two writers cannot take the same sequence number.
-    session.execute(select(Complaint.id).where(Complaint.id == complaint_id).with_for_update())
-    last = session.scalars(
-        select(Event).where(Event.complaint_id == complaint_id).order_by(Event.seq.desc()).limit(1)
-    ).first()
+    """Append an event to a complaint's chain.
+
+    ``first``: the complaint was created in this very transaction, so nobody else can
+    write to its chain and it has no event yet (intake saves the lock and the read).
+    ``flush=False`` leaves the insert to the caller's next flush (many at once).
+    """
+    last = None
+    if not first:
+        # Lock the complaint row so that two writers cannot take the same sequence number.
+        session.execute(select(Complaint.id).where(Complaint.id == complaint_id).with_for_update())
+        last = session.scalars(
+            select(Event)
+            .where(Event.complaint_id == complaint_id)
+            .order_by(Event.seq.desc())
+            .limit(1)
+        ).first()
     event = Event(
         complaint_id=complaint_id,
         seq=(last.seq + 1) if last else 1,
@@ -99,7 +111,8 @@ def record_event(
     )
     seal(event)
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     return event
 
 

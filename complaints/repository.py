@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from complaints.enums import OutboxStatus, RunStatus, Stage, StepStatus
@@ -91,12 +91,13 @@ def failed_outbox_messages(session: Session) -> Sequence[OutboxMessage]:
 
 
 def operational_counts(session: Session) -> dict[str, int]:
-    """Return counts an operator watches: runs not started, mail waiting or failed."""
+    """Return counts an operator watches: runs not started, mail waiting or failed
+    (one round trip: a health probe may come often)."""
 
-    def count(model: type[Base], condition: ColumnElement[bool]) -> int:
-        return int(session.scalar(select(func.count()).select_from(model).where(condition)) or 0)
+    def count(model: type[Base], condition: ColumnElement[bool]) -> ScalarSelect[int]:
+        return select(func.count()).select_from(model).where(condition).scalar_subquery()
 
-    return {
+    counts = {
         "runs_pending": count(Complaint, Complaint.run_status == RunStatus.PENDING),
         "mail_pending": count(OutboxMessage, OutboxMessage.status == OutboxStatus.PENDING),
         "mail_failed": count(OutboxMessage, OutboxMessage.status == OutboxStatus.FAILED),
@@ -104,6 +105,8 @@ def operational_counts(session: Session) -> dict[str, int]:
             Step, (Step.status == StepStatus.DECIDED) & Step.applied_at.is_(None)
         ),
     }
+    row = session.execute(select(*(query.label(name) for name, query in counts.items()))).one()
+    return {name: int(value or 0) for name, value in row._mapping.items()}
 
 
 def restarts_of(session: Session, complaint_id: uuid.UUID) -> int:

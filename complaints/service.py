@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,15 +25,22 @@ class ComplaintNotFound(LookupError):
 
 def next_reference(session: Session, year: int) -> str:
     """Hand out the next human-friendly reference of a year, e.g. ``C-2026-000042``."""
+    return next_references(session, year, 1)[0]
+
+
+def next_references(session: Session, year: int, count: int) -> list[str]:
+    """Hand out the next ``count`` references of a year, in order (one counter update)."""
     for _ in range(3):
         bumped = session.execute(
             update(ReferenceCounter)
             .where(ReferenceCounter.year == year)
-            .values(last=ReferenceCounter.last + 1)
-            .returning(ReferenceCounter.last)
+            .values(last=ReferenceCounter.last + count)
+            .returning(ReferenceCounter.last),
+            # No loaded counter to keep in step: skip the ORM's evaluation of the change.
+            execution_options={"synchronize_session": False},
         ).scalar_one_or_none()
         if bumped is not None:
-            return f"C-{year}-{bumped:06d}"
+            return [f"C-{year}-{number:06d}" for number in range(bumped - count + 1, bumped + 1)]
         try:
             with session.begin_nested():
                 session.add(ReferenceCounter(year=year, last=0))
@@ -45,38 +53,55 @@ def file_complaint(
     session: Session, data: ComplaintIn, org: Organization, *, now: datetime | None = None
 ) -> Complaint:
     """Record a complaint, give it a reference and assign it to a department and handler."""
+    return file_complaints(session, [data], org, now=now)[0]
+
+
+def file_complaints(
+    session: Session,
+    items: Sequence[ComplaintIn],
+    org: Organization,
+    *,
+    now: datetime | None = None,
+) -> list[Complaint]:
+    """Record complaints received together (in one transaction, references in order)."""
     received_at = now or utcnow()
-    department = org.department_for(data.product)
-    complaint = Complaint(
-        id=uuid.uuid4(),
-        reference=next_reference(session, received_at.year),
-        received_at=received_at,
-        complainant_name=data.complainant.name,
-        complainant_email=str(data.complainant.email),
-        complainant_phone=data.complainant.phone,
-        locale=data.complainant.locale,
-        channel=data.channel,
-        product=data.product,
-        description=data.description,
-        requested_remedy=data.requested_remedy,
-        occurred_at=data.occurred_at,
-        department=department.key,
-        handler=department.handlers[0],
-        stage=Stage.RECEIVED,
-        run_status=RunStatus.PENDING,
-    )
-    session.add(complaint)
+    references = next_references(session, received_at.year, len(items))
+    complaints = []
+    for data, reference in zip(items, references, strict=True):
+        department = org.department_for(data.product)
+        complaint = Complaint(
+            id=uuid.uuid4(),
+            reference=reference,
+            received_at=received_at,
+            complainant_name=data.complainant.name,
+            complainant_email=str(data.complainant.email),
+            complainant_phone=data.complainant.phone,
+            locale=data.complainant.locale,
+            channel=data.channel,
+            product=data.product,
+            description=data.description,
+            requested_remedy=data.requested_remedy,
+            occurred_at=data.occurred_at,
+            department=department.key,
+            handler=department.handlers[0],
+            stage=Stage.RECEIVED,
+            run_status=RunStatus.PENDING,
+        )
+        session.add(complaint)  # written with its first event, all in one flush
+        record_event(
+            session,
+            complaint.id,
+            "complaint.received",
+            actor="complainant",
+            channel=data.channel.value,
+            data={"department": department.key, "handler": complaint.handler},
+            at=received_at,
+            first=True,
+            flush=False,
+        )
+        complaints.append(complaint)
     session.flush()
-    record_event(
-        session,
-        complaint.id,
-        "complaint.received",
-        actor="complainant",
-        channel=data.channel.value,
-        data={"department": department.key, "handler": complaint.handler},
-        at=received_at,
-    )
-    return complaint
+    return complaints
 
 
 def require_complaint(session: Session, complaint_id: uuid.UUID) -> Complaint:

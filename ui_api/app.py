@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from complaints import repository
 from complaints.db import get_session_factory
 from complaints.dev_mailbox import DevMailbox, Maildir
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings, get_settings
+from ui_api.intake_writer import IntakeWriter
 from ui_api.orchestration import Orchestrator
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.settings = settings
     app.state.sessions = get_session_factory(settings.database_url)
     app.state.orchestrator = orchestrator
+    app.state.intake_writer = IntakeWriter(app.state.sessions, settings)
     app.state.mailbox_store = Maildir(settings.mailbox_dir)
     app.state.link_failures = FailureLimiter(
         limit=settings.link_failure_limit, window_seconds=settings.link_failure_window_seconds
@@ -103,29 +109,54 @@ def _start_mailbox(settings: Settings) -> DevMailbox | None:
 
 
 def _add_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    app.add_middleware(Guard, settings=app.state.settings)
+
+
+class Guard:
+    """Refuse oversized bodies before they are read; add the security headers.
+
+    Plain ASGI rather than ``@app.middleware("http")``: that wrapper runs every request
+    through an extra task and a body stream, a sizeable share of a small request's cost.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         length = request.headers.get("content-length")
         uploads = _carries_uploads(request)
         if uploads and length is None:
             # The limit is enforced on Content-Length alone: a chunked body, which has none,
             # would slip past it with as many files as it liked, so a step form must say.
-            return JSONResponse({"detail": "Content-Length required"}, status_code=411)
-        limit = _body_limit(app.state.settings) if uploads else MAX_BODY_BYTES
+            await _refuse(scope, receive, send, "Content-Length required", 411)
+            return
+        limit = _body_limit(self.settings) if uploads else MAX_BODY_BYTES
         if length and (not length.isdigit() or int(length) > limit):
-            return JSONResponse({"detail": "request body too large"}, status_code=413)
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        is_mailbox = request.url.path.startswith("/dev/mailbox")
-        is_docs = request.url.path in {"/docs", "/redoc"}
-        if not is_docs:
-            response.headers.setdefault(
-                "Content-Security-Policy", MAILBOX_CSP if is_mailbox else STRICT_CSP
-            )
-        return response
+            await _refuse(scope, receive, send, "request body too large", 413)
+            return
+        headers = dict(SECURITY_HEADERS)
+        if request.url.path not in {"/docs", "/redoc"}:
+            mailbox = request.url.path.startswith("/dev/mailbox")
+            headers["Content-Security-Policy"] = MAILBOX_CSP if mailbox else STRICT_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    response_headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, detail: str, code: int) -> None:
+    response = JSONResponse({"detail": detail}, status_code=code, headers=SECURITY_HEADERS)
+    await response(scope, receive, send)
 
 
 def _carries_uploads(request: Request) -> bool:
@@ -151,7 +182,12 @@ def _add_pages(app: FastAPI) -> None:
         )
 
     @app.get("/api/health", tags=["health"])
-    def health(request: Request) -> dict[str, object]:
+    async def health(request: Request) -> dict[str, object]:
         """Say the app is up, with the counts an operator watches (no personal data)."""
-        with request.app.state.sessions() as session:
-            return {"status": "ok", **repository.operational_counts(session)}
+        sessions: sessionmaker[Session] = request.app.state.sessions
+
+        def counts() -> dict[str, int]:
+            with sessions() as session:
+                return repository.operational_counts(session)
+
+        return {"status": "ok", **await run_in_threadpool(counts)}

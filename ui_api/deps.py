@@ -13,18 +13,21 @@ from complaints.settings import Settings
 from ui_api.orchestration import Orchestrator
 
 
-def get_settings(request: Request) -> Settings:
+# The cheap dependencies are coroutines: FastAPI runs a plain function in a worker thread,
+# and a hop there and back costs more than reading an attribute.
+async def get_settings(request: Request) -> Settings:
     """Return the app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_organization(request: Request) -> Organization:
-    """Return the organization file's contents."""
-    return load_organization(get_settings(request).organization_file)
+async def get_organization(request: Request) -> Organization:
+    """Return the organization file's contents (read once per process)."""
+    settings: Settings = request.app.state.settings
+    return load_organization(settings.organization_file)
 
 
-def get_orchestrator(request: Request) -> Orchestrator:
+async def get_orchestrator(request: Request) -> Orchestrator:
     """Return the component that starts and resumes runs."""
     orchestrator: Orchestrator = request.app.state.orchestrator
     return orchestrator

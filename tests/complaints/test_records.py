@@ -45,6 +45,22 @@ def _open_assessment(session: Session, complaint: Complaint) -> steps.OpenedStep
     )
 
 
+def test_complaints_filed_together_get_consecutive_references_and_sound_chains(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        filed = service.file_complaints(
+            session, [ComplaintIn(**complaint_payload()) for _ in range(5)], ORG
+        )
+    numbers = [int(c.reference.rsplit("-", 1)[1]) for c in filed]
+    assert numbers == list(range(numbers[0], numbers[0] + 5))
+    with sessions() as session:
+        for complaint in filed:
+            events = session.query(Event).filter_by(complaint_id=complaint.id).all()
+            assert [(e.seq, e.kind) for e in events] == [(1, "complaint.received")]
+            assert first_broken_link(session, complaint.id) is None
+
+
 def test_migrations_match_the_models(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         context = MigrationContext.configure(session.connection())

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 
 from complaints import notifications, service
 from complaints.schemas import ComplaintCreated, ComplaintIn, ComplaintOut, StepOut
-from ui_api.deps import DbDep, OrchestratorDep, OrganizationDep, SettingsDep
+from ui_api.deps import DbDep, OrchestratorDep, SettingsDep
+from ui_api.intake_writer import IntakeWriter
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
-def file_complaint(
-    data: ComplaintIn,
-    db: DbDep,
-    org: OrganizationDep,
-    settings: SettingsDep,
-    orchestrator: OrchestratorDep,
+async def file_complaint(
+    data: ComplaintIn, request: Request, orchestrator: OrchestratorDep
 ) -> ComplaintCreated:
     """Record a complaint; its flow run starts as soon as Prefect accepts it."""
-    complaint = service.file_complaint(db, data, org)
-    created = ComplaintCreated(
-        id=complaint.id,
-        reference=complaint.reference,
-        status_url=notifications.status_url(settings, complaint),
-    )
-    db.commit()  # recorded before anything else happens
+    writer: IntakeWriter = request.app.state.intake_writer
+    created = await writer.file(data)  # committed before anything else happens
     orchestrator.wake()
     return created
 
