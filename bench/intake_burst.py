@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import Connections, open_loop  # noqa: E402
+from bench.load import Connections, open_loop, settle  # noqa: E402
 from complaints.db import make_engine  # noqa: E402
 from complaints.models import Complaint  # noqa: E402
 from tests.support.databases import POSTGRES_URL  # noqa: E402
@@ -58,7 +58,11 @@ async def measure(stack: Stack, rate: int, seconds: int) -> None:
         return await connections.request("GET", "/api/health")
 
     await open_loop(20, 1, health)  # the server warmed up
+    await settle()  # measured from a quiet machine, as both phases below are
+    await connections.reopen()
     floor = await open_loop(rate, seconds, health)
+    await settle()
+    await connections.reopen()
     intake = await open_loop(rate, seconds, post)
     await connections.close()
     with make_engine(stack.database_url).connect() as db:

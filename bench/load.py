@@ -28,6 +28,12 @@ class Connections:
         for _ in range(self.size):
             self._idle.put_nowait(await asyncio.open_connection(self.host, self.port))
 
+    async def reopen(self) -> None:
+        """Open every connection afresh (the server closes keep-alive connections that
+        were idle for a few seconds)."""
+        await self.close()
+        await self.open()
+
     async def close(self) -> None:
         while not self._idle.empty():
             _reader, writer = self._idle.get_nowait()
@@ -84,3 +90,24 @@ async def open_loop(
 
     await asyncio.gather(*(one(n) for n in range(rate * seconds)))
     return latencies, codes
+
+
+def _busy_and_total() -> tuple[int, int]:
+    with open("/proc/stat") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+async def settle(*, busy_below: float = 0.15, seconds: float = 2.0, at_most: float = 90.0) -> float:
+    """Wait until the machine has been nearly idle for ``seconds`` (a stack just started
+    is still importing and starting its services), at most ``at_most``; return the share
+    of the CPUs busy in the last window."""
+    deadline = time.monotonic() + at_most
+    while True:
+        busy, total = _busy_and_total()
+        await asyncio.sleep(seconds)
+        busy_after, total_after = _busy_and_total()
+        share = (busy_after - busy) / max(1, total_after - total)
+        if share < busy_below or time.monotonic() > deadline:
+            return share

@@ -38,27 +38,23 @@ class IntakeWriter:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
         self.sessions = sessions
         self.settings = settings
-        self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
+        self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def file(self, data: ComplaintIn) -> ComplaintCreated:
         """Record one complaint (with whatever else is waiting); return once committed."""
-        loop = asyncio.get_running_loop()
-        if self._writer is None or self._writer.done() or self._loop is not loop:
-            # The first request of this event loop (an app is served by one; tests may
-            # serve it from several, one after the other) starts its writer.
-            self._loop, self._queue = loop, asyncio.Queue()
-            self._writer = loop.create_task(self._write_batches(self._queue))
-        waiting = _Waiting(data, loop.create_future())
-        self._queue.put_nowait(waiting)
+        waiting = _Waiting(data, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if self._writer is None or self._writer.done():
+            # The writer lives while complaints wait and ends with the last of them: no
+            # task outlives the requests (the tests serve the app from several loops).
+            self._writer = asyncio.create_task(self._write_while_waiting())
         return await waiting.answer
 
-    async def _write_batches(self, queue: asyncio.Queue[_Waiting]) -> None:
-        while True:
-            batch = [await queue.get()]
-            while not queue.empty() and len(batch) < MOST_PER_BATCH:
-                batch.append(queue.get_nowait())
+    async def _write_while_waiting(self) -> None:
+        while self._waiting:
+            batch = self._waiting[:MOST_PER_BATCH]
+            del self._waiting[:MOST_PER_BATCH]
             try:
                 created = await run_in_threadpool(self._record, [w.data for w in batch])
             except Exception as exc:
