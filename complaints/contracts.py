@@ -144,7 +144,7 @@ class AnalysisPlan(BaseModel):
 
 
 class ContainmentMinutes(StepInput):
-    """The minutes of the urgent containment meeting (seed 2.2)."""
+    """The minutes of the urgent containment meeting (corrective-action loop, 2.2)."""
 
     summary: str = Field("", max_length=8000, description="What the meeting found")
     measures: list[InterimMeasure] = Field(min_length=1, max_length=10)
@@ -159,7 +159,8 @@ class MeasureReport(StepInput):
 
 
 class CauseAnalysis(StepInput, MeetingPlan):
-    """The root cause (seed 3-4): a 5-Why chain, its Ishikawa category, and its scope."""
+    """The root cause (corrective-action loop, 3-4; ISO 10002 7.6): a 5-Why chain, its
+    Ishikawa category, and its scope."""
 
     whys: list[str] = Field(min_length=1, max_length=7, description="Why? ... (5-Why chain)")
     root_cause: str = Field(min_length=1, max_length=4000, description="The root cause")
@@ -194,7 +195,7 @@ class PlannedAction(BaseModel):
 
 
 class ActionPlan(StepInput):
-    """The minutes of the second meeting: the actions it decided (seed 4)."""
+    """The minutes of the second meeting: the actions it decided (corrective-action loop, 4)."""
 
     summary: str = Field("", max_length=8000, description="What the meeting decided")
     actions: list[PlannedAction] = Field(min_length=1, max_length=15)
@@ -202,15 +203,13 @@ class ActionPlan(StepInput):
     @model_validator(mode="after")
     def _improves(self) -> ActionPlan:
         if not any(a.type in IMPROVEMENTS for a in self.actions):
-            raise field_error(
-                "actions", "add at least one corrective or preventive action (seed 6b)"
-            )
+            raise field_error("actions", "add at least one corrective or preventive action")
         return self
 
 
 # Actions that change how things are done, so the problem does not happen again.
 IMPROVEMENTS = frozenset({ActionType.CORRECTIVE, ActionType.PREVENTIVE, ActionType.DESIGN_FEEDBACK})
-# What a problem shared by earlier products needs besides improvements (seed 4).
+# What a problem shared by earlier products needs besides improvements (corrective-action loop, 4b).
 SHARED_PROBLEM_ACTIONS = frozenset(
     {ActionType.NOTIFY_CUSTOMERS, ActionType.REWORK, ActionType.STOCK_SPARES, ActionType.RECALL}
 )
@@ -308,7 +307,8 @@ DISSATISFIED_AT_MOST = 2
 
 
 class SurveyAnswer(StepInput):
-    """The complainant's satisfaction with the handling (seed 6a, ISO 10002 8.3)."""
+    """The complainant's satisfaction with the handling (corrective-action loop, 6a;
+    ISO 10002 8.3)."""
 
     private_fields: ClassVar[frozenset[str]] = frozenset({"comment"})
 

@@ -34,7 +34,8 @@ class Stage(StrEnum):
     CORRECTIVE_ACTION = "corrective_action"
     # The answer to the complainant, and their decision on it (ISO 10002 7.7, 7.8).
     RESPONSE = "response"
-    # The satisfaction survey and the effectiveness check (seed 6, ISO 10002 8.3).
+    # The satisfaction survey and the effectiveness check (corrective-action loop, 6;
+    # ISO 10002 8.3).
     FOLLOW_UP = "follow_up"
     CLOSED = "closed"
 
@@ -71,14 +72,14 @@ class StepKind(StrEnum):
     RESPONSE_APPROVAL = "response_approval"
     # The complainant accepts the answer, or says why not (ISO 10002 7.8).
     RESPONSE_DECISION = "response_decision"
-    # The complainant rates the handling, some time after accepting (seed 6a).
+    # The complainant rates the handling, some time after accepting (corrective-action loop, 6a).
     SURVEY = "survey"
     # A quality lead verifies the actions worked, some time after they were done.
     EFFECTIVENESS = "effectiveness"
 
 
 class MeasureType(StrEnum):
-    """Interim measures that contain a problem for the customer (seed 2.2)."""
+    """Interim measures that contain a problem for the customer (corrective-action loop, 2.2)."""
 
     COMPENSATION = "compensation"
     RECALL = "recall"
@@ -106,7 +107,7 @@ class ProblemScope(StrEnum):
 
 
 class ActionType(StrEnum):
-    """What the second meeting decides (seed 4, seed 6b)."""
+    """What the second meeting decides (corrective-action loop, 4 and 6b)."""
 
     HANDLE_EVENT = "handle_event"
     NOTIFY_CUSTOMERS = "notify_customers"

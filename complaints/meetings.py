@@ -17,7 +17,8 @@ from complaints.audit import record_event
 from complaints.models import Complaint, Meeting, utcnow
 from complaints.organization import Organization
 
-# Purposes: the urgent containment meeting (seed 2.2) and the root-cause meeting (seed 4).
+# Purposes: the urgent containment meeting and the root-cause meeting (corrective-action
+# loop, 2.2 and 4).
 CONTAINMENT = "containment"
 ROOT_CAUSE = "root_cause"
 

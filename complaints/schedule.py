@@ -1,7 +1,7 @@
 """When each waiting step is due, by the organization's deadline policy.
 
-Assessment and containment are counted from receipt (ISO 10002 7.5; seed 001: contain
-within 48 hours), per grade once the grade is known, and move by the time the clock
+Assessment and containment are counted from receipt (ISO 10002 7.5; the corrective-action loop:
+contain within 48 hours), per grade once the grade is known, and move by the time the clock
 stood still while waiting on the complainant (if the policy pauses it). The other
 steps are counted from when they open; an interim measure is due when its minutes say.
 The survey and the effectiveness check are asked for days later: their request goes

@@ -48,20 +48,22 @@ async def complaint_lifecycle(complaint_id: uuid.UUID) -> str:
     # 7.5 Initial assessment: is it ours, is it valid, how grave is it?
     assessment, decided_in = await assess(complaint_id)
     if not assessment.ours:
-        # Seed 2.1: not ours -> explain to the complainant, and close.
+        # Corrective-action loop 2.1: not ours -> explain to the complainant, and close.
         await deliver_mail(explain_not_ours(complaint_id, decided_in))
         close_complaint(complaint_id, Resolution.NOT_OURS)
         logger.info("Closed: not our problem")
         return "closed: not ours"
 
-    # Seed 2.2: ours -> the urgent meeting, interim measures, contained within the deadline.
+    # Corrective-action loop 2.2: ours -> the urgent meeting, interim measures, contained
+    # within the deadline.
     await contain(complaint_id, decided_in)
     logger.info("Contained; finding the root cause")
 
-    # Seeds 3-5, ISO 10002 7.6: the root cause, the second meeting, corrective actions.
+    # Corrective-action loop 3-5, ISO 10002 7.6: the root cause, the second meeting,
+    # corrective actions.
     await correct(complaint_id)
     logger.info("Every corrective action is done")
-    # Seed 5: the incident report, from the record, to the quality leads.
+    # Corrective-action loop 5: the incident report, from the record, to the quality leads.
     await deliver_mail(issue_incident_report(complaint_id))
 
     # ISO 10002 7.7, 7.8: the answer, until the complainant accepts or the rounds run out.
@@ -69,8 +71,9 @@ async def complaint_lifecycle(complaint_id: uuid.UUID) -> str:
     await deliver_mail(tell_decision(complaint_id, decision_key))
     logger.info("Response decided: %s", resolution.value)
 
-    # Seed 6, ISO 10002 8.3: the survey and the effectiveness check, days later; both
-    # are open (their requests go out when due) so each date is visible from the start.
+    # Corrective-action loop 6, ISO 10002 8.3: the survey and the effectiveness check, days
+    # later; both are open (their requests go out when due) so each date is visible from
+    # the start.
     first_check = await open_waiting_step(complaint_id, StepKind.EFFECTIVENESS, refs={"round": 1})
     if resolution is Resolution.RESOLVED:
         await survey(complaint_id, decision_key)
@@ -168,8 +171,8 @@ async def act(complaint_id: uuid.UUID, plan_round: int, why: Refs | None = None)
         complaint_id, StepKind.ACTION_PLAN, ActionPlan, round_=plan_round, refs=why
     )
 
-    # Every action has one owner and a due date (seed 4); the quality leads get the list
-    # with a link to reassign an action or move its date.
+    # Every action has one owner and a due date (corrective-action loop, 4); the quality
+    # leads get the list with a link to reassign an action or move its date.
     keys = [
         await open_waiting_step(
             complaint_id,

@@ -20,8 +20,8 @@ from complaints.db import get_session_factory
 from complaints.dev_mailbox import DevMailbox, Maildir
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings, get_settings
+from ui_api.background.loop import BackgroundLoop
 from ui_api.intake_writer import IntakeWriter
-from ui_api.orchestration import Orchestrator
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
 from ui_api.routes import dev, files, intake, status, steps
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     """
     settings = settings or get_settings()
     load_organization(settings.organization_file)  # fail at start on a broken file
-    orchestrator = Orchestrator(settings, get_session_factory(settings.database_url))
+    jobs = BackgroundLoop(settings, get_session_factory(settings.database_url))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,12 +62,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             return
         mailbox = _start_mailbox(settings)
         stop = asyncio.Event()
-        loop_task = asyncio.create_task(orchestrator.run(stop))
+        loop_task = asyncio.create_task(jobs.run(stop))
         try:
             yield
         finally:
             stop.set()
-            orchestrator.wake()
+            jobs.wake()
             with suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(loop_task, timeout=10)
             if mailbox is not None:
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     )
     app.state.settings = settings
     app.state.sessions = get_session_factory(settings.database_url)
-    app.state.orchestrator = orchestrator
+    app.state.background = jobs
     app.state.intake_writer = IntakeWriter(app.state.sessions, settings)
     app.state.mailbox_store = Maildir(settings.mailbox_dir)
     app.state.link_failures = FailureLimiter(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from complaints.organization import Organization, load_organization
 from complaints.settings import Settings
-from ui_api.orchestration import Orchestrator
+from ui_api.background.loop import BackgroundLoop
 
 
 # The cheap dependencies are coroutines: FastAPI runs a plain function in a worker thread,
@@ -27,10 +27,10 @@ async def get_organization(request: Request) -> Organization:
     return load_organization(settings.organization_file)
 
 
-async def get_orchestrator(request: Request) -> Orchestrator:
+async def get_background(request: Request) -> BackgroundLoop:
     """Return the component that starts and resumes runs."""
-    orchestrator: Orchestrator = request.app.state.orchestrator
-    return orchestrator
+    background: BackgroundLoop = request.app.state.background
+    return background
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -53,5 +53,5 @@ def client_addr(request: Request) -> str | None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 OrganizationDep = Annotated[Organization, Depends(get_organization)]
-OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
+BackgroundDep = Annotated[BackgroundLoop, Depends(get_background)]
 DbDep = Annotated[Session, Depends(get_db)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from complaints import notifications, service
 from complaints.schemas import ComplaintCreated, ComplaintIn, ComplaintOut, StepOut
-from ui_api.deps import DbDep, OrchestratorDep, SettingsDep
+from ui_api.deps import BackgroundDep, DbDep, SettingsDep
 from ui_api.intake_writer import IntakeWriter
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
@@ -16,12 +16,12 @@ router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
 async def file_complaint(
-    data: ComplaintIn, request: Request, orchestrator: OrchestratorDep
+    data: ComplaintIn, request: Request, background: BackgroundDep
 ) -> ComplaintCreated:
     """Record a complaint; its flow run starts as soon as Prefect accepts it."""
     writer: IntakeWriter = request.app.state.intake_writer
     created = await writer.file(data)  # committed before anything else happens
-    orchestrator.wake()
+    background.wake()
     return created
 
 

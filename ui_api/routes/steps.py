@@ -48,7 +48,7 @@ from complaints.steps import COMPLAINANT
 from complaints.tokens import form_guard, guard_matches
 from complaints.uploads import UploadRefused, store_uploads
 from ui_api import forms
-from ui_api.deps import DbDep, OrchestratorDep, OrganizationDep, SettingsDep, client_addr
+from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
 from ui_api.forms import FormFields
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
@@ -94,7 +94,7 @@ async def decide_step(
     db: DbDep,
     org: OrganizationDep,
     settings: SettingsDep,
-    orchestrator: OrchestratorDep,
+    background: BackgroundDep,
 ) -> HTMLResponse:
     """Record the decision posted by the step's form, then let the flow move on."""
     limiter: FailureLimiter = request.app.state.link_failures
@@ -119,7 +119,7 @@ async def decide_step(
     if response.status_code == 404:
         limiter.failed(addr)
     if response.status_code == 200:
-        orchestrator.wake()
+        background.wake()
     return response
 
 
@@ -173,7 +173,7 @@ def _change(
         errors = _reopen(db, link, fields, org, settings)
         if not errors:
             db.commit()  # the background loop starts the run again
-            request.app.state.orchestrator.wake()
+            request.app.state.background.wake()
         values = fields if errors else {"changed": change}
         return _reopen_page(db, link, token, org, settings, values=values, errors=errors)
     if link.step.status is not StepStatus.OPEN:

@@ -1,0 +1,100 @@
+"""The web app's background loop: small jobs, one round after another.
+
+Each round starts pending runs, resumes decided steps and restarts reopened runs; every
+few seconds it also revives dead runs and repairs stranded ones; and it delivers the
+mail that is due. Each job fails on its own (mail still goes out while Prefect is down)
+and the next round retries. A request that changed something wakes the loop at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints import outbox
+from complaints.settings import Settings
+from ui_api.background import runs
+from ui_api.background.prefect_runs import PrefectRuns, connect
+from ui_api.background.records import Records
+
+logger = logging.getLogger("complaints.orchestration")
+REVIVAL_INTERVAL_SECONDS = 5.0
+# A decision often arrives while its run is still on the way to the suspend (its email
+# went out first): the loop looks again this soon, then twice as late each round.
+FIRST_RECHECK_SECONDS = 0.05
+
+
+class BackgroundLoop:
+    """Keeps Prefect in step with the database, and the outbox delivered."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.records = Records(sessions)
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next_revival = 0.0
+        self._not_yet_suspended = False
+        self._recheck = FIRST_RECHECK_SECONDS
+
+    def wake(self) -> None:
+        """Ask the loop to run now (callable from any thread)."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run rounds until ``stop`` is set."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        async with connect() as client:
+            prefect = PrefectRuns(client, self.settings.lifecycle_deployment)
+            while not stop.is_set():
+                try:
+                    await self.round(prefect)
+                except Exception as exc:  # keep going: the next round retries
+                    logger.warning("reconcile round failed: %s", type(exc).__name__)
+                self._wake.clear()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._next_round_in())
+
+    async def round(self, prefect: PrefectRuns) -> None:
+        """One round of the jobs; each fails on its own."""
+        jobs: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("start_pending_runs", lambda: runs.start_pending_runs(prefect, self.records)),
+            ("resume_decided_steps", lambda: self._resume(prefect)),
+            ("restart_reopened_runs", lambda: runs.restart_reopened_runs(prefect, self.records)),
+        ]
+        if time.monotonic() >= self._next_revival:
+            self._next_revival = time.monotonic() + REVIVAL_INTERVAL_SECONDS
+            jobs += [
+                (
+                    "restart_dead_runs",
+                    lambda: runs.restart_dead_runs(prefect, self.records, self.settings),
+                ),
+                ("repair_stranded_runs", lambda: runs.repair_stranded_runs(prefect, self.records)),
+            ]
+        for name, job in jobs:
+            try:
+                await job()
+            except Exception as exc:  # the next round retries
+                logger.warning("%s failed: %s", name, type(exc).__name__)
+        await outbox.deliver(self.sessions, self.settings)
+
+    async def _resume(self, prefect: PrefectRuns) -> None:
+        self._not_yet_suspended = False
+        self._not_yet_suspended = await runs.resume_decided_steps(prefect, self.records)
+
+    def _next_round_in(self) -> float:
+        """Seconds until the next round: soon while a decided step's run has yet to reach
+        its suspend, else the interval."""
+        interval = self.settings.reconcile_interval_seconds
+        if not self._not_yet_suspended:
+            self._recheck = FIRST_RECHECK_SECONDS
+            return interval
+        delay, self._recheck = self._recheck, min(2 * self._recheck, interval)
+        return min(delay, interval)
