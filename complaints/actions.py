@@ -11,14 +11,61 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from complaints import notifications
 from complaints.audit import record_event
-from complaints.enums import StepStatus
+from complaints.contracts import ActionChange, ActionPlan, StepInput, plan_problems
+from complaints.enums import ProblemScope, StepKind, StepStatus
 from complaints.models import LinkToken, Step, StepNotice, utcnow
-from complaints.steps import issue_token
+from complaints.organization import Organization
+from complaints.settings import Settings
+from complaints.steps import issue_token, latest_decision
 
 
 class ActionClosed(ValueError):
     """The action was reported done already: nothing about it changes any more."""
+
+
+def plan_problems_for(step: Step, decision: StepInput) -> dict[str, str]:
+    """Return what an action plan lacks for the problem's scope, by field.
+
+    The second meeting's plan answers the root cause's scope (corrective-action loop, 4:
+    a shared problem needs more than a single event does); a later plan (the actions did
+    not work, or a reopening) adds to the first and is not held to it again.
+    """
+    if not isinstance(decision, ActionPlan) or step.details.get("again"):
+        return {}
+    analysis = latest_decision(step.complaint, StepKind.CAUSE_ANALYSIS)
+    return plan_problems(decision, ProblemScope(analysis.get("scope", "single")))
+
+
+def manage(
+    session: Session,
+    step: Step,
+    change: ActionChange,
+    org: Organization,
+    settings: Settings,
+    *,
+    by: str,
+) -> dict[str, str]:
+    """Give an action another owner and/or another due date (the quality leads' link);
+    return the problems by field (nothing changes then)."""
+    grace = timedelta(hours=settings.link_grace_hours)
+    if change.owner is not None and change.owner != step.assignee:
+        if change.owner not in org.people:
+            return {"owner": "choose an owner from the list"}
+        new_token = reassign(
+            session,
+            step,
+            change.owner,
+            reason=change.reason,
+            by=by,
+            secret=settings.secret_key.get_secret_value(),
+            grace=grace,
+        )
+        notifications.tell_new_owner(session, step.complaint, step, new_token, org, settings)
+    if change.due_at is not None and change.due_at != step.due_at:
+        move_due(session, step, change.due_at, reason=change.reason, by=by, grace=grace)
+    return {}
 
 
 def report_progress(session: Session, step: Step, note: str, *, by: str) -> None:

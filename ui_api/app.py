@@ -22,6 +22,7 @@ from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings, get_settings
 from ui_api.background.loop import BackgroundLoop
 from ui_api.intake_writer import IntakeWriter
+from ui_api.links import add_link_pages
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
 from ui_api.routes import dev, files, intake, status, steps
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.mount("/static", StaticFiles(directory=PROJECT_DIR / "templates" / "static"), "static")
     _add_middleware(app)
     _add_pages(app)
+    add_link_pages(app)
     return app
 
 

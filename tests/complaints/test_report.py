@@ -57,7 +57,7 @@ from complaints.uploads import open_attachment, store_uploads, stored_path
 from tests.support.people import complaint_payload
 from tests.support.processes import free_port
 from ui_api.app import create_app
-from ui_api.routes.files import file_url
+from ui_api.links import file_url
 
 SAMPLE = (PROJECT_DIR / "samples" / "organization.toml").read_text(encoding="utf-8")
 # Two quality leads, one reading Chinese and one English.

@@ -27,7 +27,7 @@ from tests.support.people import complaint_payload
 from tests.support.processes import BIN, free_port, start, stop, wait_http
 from tests.support.stack import Stack
 from ui_api.app import MAX_BODY_BYTES
-from ui_api.routes.files import file_url
+from ui_api.links import file_url
 
 pytestmark = pytest.mark.e2e
 

@@ -11,54 +11,32 @@ import logging
 import uuid
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from complaints import steps
 from complaints.models import Attachment
-from complaints.organization import Organization
 from complaints.uploads import AttachmentDamaged, open_attachment
-from ui_api.deps import DbDep, OrganizationDep, SettingsDep, client_addr
-from ui_api.pages import locale_from_request, render_page
-from ui_api.ratelimit import FailureLimiter
+from ui_api.deps import DbDep, SettingsDep
+from ui_api.links import LinkDep, LinkRefused
 
 router = APIRouter(tags=["files"], include_in_schema=False)
 logger = logging.getLogger("complaints.files")
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self'"
 
 
-def file_url(token: str, attachment_id: uuid.UUID) -> str:
-    """Return the (relative) address of a file, seen through a step link."""
-    return f"/s/{quote(token, safe='')}/files/{attachment_id}"
-
-
 @router.get("/s/{token}/files/{attachment_id}", response_model=None)
-def show_file(
-    token: str,
-    attachment_id: str,
-    request: Request,
-    db: DbDep,
-    org: OrganizationDep,
-    settings: SettingsDep,
-) -> Response:
+def show_file(attachment_id: str, link: LinkDep, db: DbDep, settings: SettingsDep) -> Response:
     """Return an uploaded file of the link's complaint, if the link's recipient may see it.
 
     A plain (sync) route: FastAPI runs it, database and file reads, in its threadpool.
     """
-    limiter: FailureLimiter = request.app.state.link_failures
-    addr = client_addr(request)
-    if limiter.blocked(addr):
-        return _invalid(request, org, status_code=429)
-    link = steps.resolve_link(db, token, settings.secret_key.get_secret_value())
-    if link is None:
-        limiter.failed(addr)
-        return _invalid(request, org)
     attachment = _attachment(db, attachment_id)
     if attachment is None or attachment.complaint_id != link.step.complaint_id:
-        return _invalid(request, org)
+        raise LinkRefused(404, counted=False)
     if link.recipient == steps.COMPLAINANT and attachment.uploaded_by != steps.COMPLAINANT:
-        return _invalid(request, org)
+        raise LinkRefused(404, counted=False)
     try:
         data = open_attachment(settings, attachment)
     except AttachmentDamaged:
@@ -87,10 +65,3 @@ def _attachment(db: Session, attachment_id: str) -> Attachment | None:
         return db.get(Attachment, uuid.UUID(attachment_id))
     except ValueError:  # not an id: no such file, not a 422
         return None
-
-
-def _invalid(request: Request, org: Organization, *, status_code: int = 404) -> HTMLResponse:
-    # The same page as a bad step link: no hint of what was wrong.
-    return render_page(
-        "link_invalid", locale=locale_from_request(request), org=org, status_code=status_code
-    )

@@ -1,0 +1,195 @@
+"""The pages a step link shows: the step's form, its outcome, the reopening form.
+
+Each page gets what its template shows, in the language and time zone of the person the
+link was sent to.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from complaints import meetings, notifications, repository, steps
+from complaints.enums import (
+    ActionType,
+    Grade,
+    IshikawaCategory,
+    LinkAction,
+    Locale,
+    MeasureType,
+    ProblemScope,
+    StepKind,
+)
+from complaints.models import LinkToken, Meeting
+from complaints.organization import Organization
+from complaints.recurrence import Recurrence, recurrence_since
+from complaints.settings import Settings
+from complaints.steps import COMPLAINANT
+from complaints.tokens import form_guard
+from ui_api import forms
+from ui_api.forms import FormFields
+from ui_api.links import file_url
+from ui_api.pages import render_page
+
+
+def reader(link: LinkToken, org: Organization) -> dict[str, Any]:
+    """Return the language and time zone of the person a link was sent to."""
+    if link.recipient == COMPLAINANT:
+        # The complainant sees their own request, never the internal record.
+        return {
+            "locale": link.step.complaint.locale,
+            "zone": org.zone_of(),
+            "for_complainant": True,
+        }
+    person = org.people.get(link.recipient)
+    return {
+        "locale": Locale(person.locale) if person else Locale.EN,
+        "zone": org.zone_of(person),
+        "for_complainant": False,
+    }
+
+
+def timeline(db: Session, link: LinkToken, org: Organization) -> list[dict[str, Any]]:
+    """Return the complaint's audit trail, with people's names."""
+    rows = []
+    for event in repository.events_of(db, link.step.complaint_id):
+        person = org.people.get(event.actor)
+        rows.append(
+            {
+                "at": event.at,
+                "kind": event.kind,
+                "actor": person.name if person else event.actor,
+                "channel": event.channel,
+            }
+        )
+    return rows
+
+
+def step_form(
+    db: Session,
+    link: LinkToken,
+    token: str,
+    org: Organization,
+    settings: Settings,
+    *,
+    values: FormFields | dict[str, str],
+    errors: dict[str, str],
+) -> HTMLResponse:
+    return render_page(
+        f"step_{link.step.kind.value}",
+        **reader(link, org),
+        org=org,
+        status_code=422 if errors else 200,
+        complaint=link.step.complaint,
+        step=link.step,
+        person=org.people.get(link.recipient),
+        guard=form_guard(token, settings.secret_key.get_secret_value()),
+        grades=list(Grade),
+        measure_types=list(MeasureType),
+        people=sorted(org.people.values(), key=lambda p: p.name),
+        meeting=meeting_of(db, link),
+        owner_name=notifications.addressee(org, link.step.complaint, link.step.assignee).name,
+        can_decide=LinkAction.DECIDE.value in link.actions,
+        can_manage=LinkAction.MANAGE.value in link.actions,
+        analysis=steps.latest_decision(link.step.complaint, StepKind.CAUSE_ANALYSIS),
+        recurrence=_recurrence(db, link),
+        actions_done=_actions_done(link, org),
+        dispute_resolution=org.follow_up.dispute_resolution,
+        response_rounds=org.follow_up.response_rounds,
+        whys=range(1, forms.MAX_WHYS + 1),
+        categories=list(IshikawaCategory),
+        scopes=list(ProblemScope),
+        action_types=list(ActionType),
+        files=_files(db, link, token),
+        upload_limits=settings,
+        values=values.as_dict() if isinstance(values, FormFields) else values,
+        chosen=values.getlist("attendees") if isinstance(values, FormFields) else [],
+        errors=errors,
+        timeline=timeline(db, link, org),
+        token=token,
+    )
+
+
+def meeting_of(db: Session, link: LinkToken) -> Meeting | None:
+    """Return the meeting whose minutes a step takes (if it is such a step)."""
+    purpose = steps.MEETING_OF_MINUTES.get(link.step.kind)
+    return meetings.find(db, link.step.complaint_id, purpose) if purpose else None
+
+
+def _recurrence(db: Session, link: LinkToken) -> Recurrence | None:
+    """Return, for an effectiveness check, the complaints that came since the actions."""
+    since = (link.step.details or {}).get("actions_closed_at")
+    if link.step.kind is not StepKind.EFFECTIVENESS or not since:
+        return None
+    return recurrence_since(db, link.step.complaint, datetime.fromisoformat(since))
+
+
+def _actions_done(link: LinkToken, org: Organization) -> list[dict[str, Any]]:
+    """Return the complaint's actions and what their owners reported (for the answer)."""
+    return [
+        {
+            "type": s.details.get("type", ""),
+            "description": s.details.get("description", ""),
+            "owner": notifications.addressee(org, s.complaint, s.assignee).name,
+            "note": (s.decision or {}).get("note", ""),
+            "done_at": s.decided_at,
+        }
+        for s in link.step.complaint.steps
+        if s.kind is StepKind.ACTION
+    ]
+
+
+def _files(db: Session, link: LinkToken, token: str) -> list[dict[str, Any]]:
+    """Return the complaint's files the link's reader may open, with their URLs."""
+    rows = repository.attachments_of(db, link.step.complaint_id)
+    if link.recipient == COMPLAINANT:
+        rows = [a for a in rows if a.uploaded_by == COMPLAINANT]
+    return [
+        {"name": a.filename, "size": a.size, "type": a.content_type, "url": file_url(token, a.id)}
+        for a in rows
+    ]
+
+
+def already_decided(db: Session, link: LinkToken, org: Organization) -> HTMLResponse:
+    step = link.step
+    decider = org.people.get(step.decided_by or "")
+    return render_page(
+        "step_decided",
+        **reader(link, org),
+        org=org,
+        status_code=409,
+        complaint=step.complaint,
+        step=step,
+        decided_by=decider.name if decider else (step.decided_by or ""),
+        timeline=timeline(db, link, org),
+    )
+
+
+def reopen_page(
+    db: Session,
+    link: LinkToken,
+    token: str,
+    org: Organization,
+    settings: Settings,
+    *,
+    values: FormFields | dict[str, str],
+    errors: dict[str, str],
+) -> HTMLResponse:
+    """The quality lead's page to reopen a closed complaint (with a reason)."""
+    return render_page(
+        "reopen",
+        **reader(link, org),
+        org=org,
+        status_code=422 if errors else 200,
+        complaint=link.step.complaint,
+        step=link.step,
+        guard=form_guard(token, settings.secret_key.get_secret_value()),
+        usable=link.revoked_at is None,
+        values=values.as_dict() if isinstance(values, FormFields) else values,
+        errors=errors,
+        timeline=timeline(db, link, org),
+        token=token,
+    )
