@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
+from complaints.ics import meeting_uid
 from complaints.models import Complaint, Meeting, utcnow
 from complaints.organization import Organization
 
@@ -58,7 +59,7 @@ def convene(
         id=meeting_id,
         complaint_id=complaint.id,
         purpose=purpose,
-        uid=f"{meeting_id}@{uid_domain}",
+        uid=meeting_uid(meeting_id, uid_domain),
         sequence=0,
         organizer=organizer,
         attendees=[key for key in attendees if key != organizer],

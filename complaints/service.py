@@ -23,11 +23,6 @@ class ComplaintNotFound(LookupError):
     pass
 
 
-def next_reference(session: Session, year: int) -> str:
-    """Hand out the next human-friendly reference of a year, e.g. ``C-2026-000042``."""
-    return next_references(session, year, 1)[0]
-
-
 def next_references(session: Session, year: int, count: int) -> list[str]:
     """Hand out the next ``count`` references of a year, in order (one counter update)."""
     for _ in range(3):

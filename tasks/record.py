@@ -5,15 +5,8 @@ from __future__ import annotations
 import uuid
 
 from complaints import notifications, service, steps
-from complaints.enums import Resolution, Stage
+from complaints.enums import Resolution
 from tasks.runtime import organization, settings, step_task, transaction
-
-
-@step_task("move-to-stage")
-def move_to_stage(complaint_id: uuid.UUID, stage: Stage) -> bool:
-    """Move the complaint to a stage of the handling process."""
-    with transaction() as session:
-        return service.move_to_stage(session, complaint_id, stage)
 
 
 @step_task("close-complaint")
