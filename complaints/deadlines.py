@@ -18,19 +18,11 @@ from sqlalchemy.orm import Session, joinedload, load_only, sessionmaker
 
 from complaints import notifications
 from complaints.audit import record_event
-from complaints.enums import Stage, StepStatus
+from complaints.enums import NoticeKind, Stage, StepStatus
 from complaints.models import Complaint, OutboxMessage, Step, StepNotice
 from complaints.organization import Organization
+from complaints.schedule import Notice, due_notices
 from complaints.settings import Settings
-
-
-@dataclass(frozen=True)
-class Notice:
-    key: str
-    kind: str  # "request" (of a step asked for later), "reminder" or "escalation"
-    at: datetime
-    people: tuple[str, ...]
-    level: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,58 +42,6 @@ class WatchReport:
     overdue: list[Overdue] = field(default_factory=list)
     superseded: int = 0
     status_updates: int = 0
-
-
-def notices_for(step: Step, org: Organization) -> list[Notice]:
-    """Return every notice a step can get, in time order.
-
-    A step asked for later (the survey, the effectiveness check) first gets its request,
-    and reminders only after it.
-    """
-    assert step.due_at is not None
-    # The grade picks the escalation ladder (a step being built has no complaint yet).
-    grade = step.complaint.grade if step.complaint is not None else None
-    asked_at = step.opened_at
-    notices = []
-    if "request_at" in (step.details or {}):
-        asked_at = max(asked_at, datetime.fromisoformat(step.details["request_at"]))
-        notices.append(Notice("request", "request", asked_at, (step.assignee,)))
-    notices += [
-        Notice(
-            f"reminder-{hours:g}h",
-            "reminder",
-            step.due_at - timedelta(hours=hours),
-            (step.assignee,),
-        )
-        for hours in org.deadlines.reminders_before_hours
-        if step.due_at - timedelta(hours=hours) > asked_at
-    ]
-    notices += [
-        Notice(
-            f"escalation-{level}",
-            "escalation",
-            step.due_at + timedelta(hours=rung.after_hours),
-            tuple(rung.people),
-            level,
-        )
-        for level, rung in enumerate(org.escalation_ladder(grade), start=1)
-    ]
-    return sorted(notices, key=lambda notice: notice.at)
-
-
-def due_notices(step: Step, org: Organization, now: datetime, done: set[str]) -> list[Notice]:
-    """Return the notices that have come and were not given yet.
-
-    Of several reminders that came at once (the watch was down), only the latest is
-    worth sending; the earlier ones are returned with kind "superseded".
-    """
-    reached = [n for n in notices_for(step, org) if n.at <= now and n.key not in done]
-    reminders = [n for n in reached if n.kind == "reminder"]
-    latest = reminders[-1] if reminders else None
-    return [
-        n if n.kind != "reminder" or n is latest else Notice(n.key, "superseded", n.at, n.people)
-        for n in reached
-    ]
 
 
 def steps_with_notices_due(
@@ -136,14 +76,14 @@ def steps_with_notices_due(
 
 def claim_notice(session: Session, step: Step, notice: Notice, now: datetime) -> bool:
     """Claim a notice for this watch; False if another watch had claimed it."""
-    outcome = "superseded" if notice.kind == "superseded" else "sent"
+    outcome = "superseded" if notice.kind is NoticeKind.SUPERSEDED else "sent"
     try:
         with session.begin_nested():
             session.add(StepNotice(step_id=step.id, key=notice.key, outcome=outcome, at=now))
     except IntegrityError:
         return False
-    if notice.kind != "superseded":
-        kind = {"request": "step.requested", "reminder": "step.reminded"}.get(
+    if notice.kind is not NoticeKind.SUPERSEDED:
+        kind = {NoticeKind.REQUEST: "step.requested", NoticeKind.REMINDER: "step.reminded"}.get(
             notice.kind, "step.overdue"
         )
         record_event(
@@ -179,12 +119,12 @@ def watch(
             for notice in due_notices(step, org, now, notices_given(session, step.id)):
                 if not claim_notice(session, step, notice, now):
                     continue
-                if notice.kind == "superseded":
+                if notice.kind is NoticeKind.SUPERSEDED:
                     report.superseded += 1
                     continue
                 messages = notifications.give_notice(session, step, notice, org, settings, now=now)
                 report.message_ids += [m.id for m in messages]
-                if notice.kind == "escalation":
+                if notice.kind is NoticeKind.ESCALATION:
                     complaint = step.complaint
                     report.overdue.append(
                         Overdue(

@@ -161,6 +161,17 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class NoticeKind(StrEnum):
+    """What the deadline watch gives a step: the request of a step asked for later (the
+    survey, the effectiveness check), a reminder before its due time, an escalation
+    after it; a reminder that came with a later one (the watch was down) is superseded."""
+
+    REQUEST = "request"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    SUPERSEDED = "superseded"
+
+
 class EmailKind(StrEnum):
     """Every email the system sends; each has an ``email/<kind>.{html,txt}.j2`` pair."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -35,11 +35,11 @@ from complaints.emails import (
     SurveyRequestContext,
     render_email,
 )
-from complaints.enums import EmailKind, LinkAction, Locale, StepKind
+from complaints.enums import EmailKind, LinkAction, Locale, NoticeKind, StepKind
 from complaints.models import Complaint, Meeting, OutboxMessage, Step, utcnow
 from complaints.organization import Organization, Person
 from complaints.outbox import EmailAttachment
-from complaints.schedule import contain_by, next_commitment
+from complaints.schedule import Notice, contain_by, next_commitment
 from complaints.settings import Settings
 from complaints.steps import (
     COMPLAINANT,
@@ -49,9 +49,6 @@ from complaints.steps import (
     latest_decision,
 )
 from complaints.tokens import sign_status
-
-if TYPE_CHECKING:
-    from complaints.deadlines import Notice
 
 
 def status_url(settings: Settings, complaint: Complaint) -> str:
@@ -484,7 +481,7 @@ def give_notice(
     """
     complaint = step.complaint
     assert step.due_at is not None
-    if notice.kind == "request":
+    if notice.kind is NoticeKind.REQUEST:
         token = _new_link(session, step, step.assignee, settings, now=now)
         return [request_step(session, complaint, step, token, org, settings, now=now)]
     owner = addressee(org, complaint, step.assignee)
@@ -502,7 +499,7 @@ def give_notice(
         )
         context: EmailContext = reminder
         kind = EmailKind.REMINDER
-        if notice.kind == "escalation":
+        if notice.kind is NoticeKind.ESCALATION:
             context = EscalationContext(
                 **reminder.model_dump(), owner_name=owner.name, level=notice.level
             )

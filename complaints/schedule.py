@@ -1,22 +1,26 @@
-"""When each waiting step is due, by the organization's deadline policy.
+"""When each waiting step is due, and the notices it gets, by the organization's deadline
+policy.
 
-Assessment and containment are counted from receipt (ISO 10002 7.5; the corrective-action loop:
-contain within 48 hours), per grade once the grade is known, and move by the time the clock
+Assessment and containment are counted from receipt (ISO 10002 7.5; the corrective-action
+loop: contain within 48 hours), per grade once the grade is known, and move by the time the clock
 stood still while waiting on the complainant (if the policy pauses it). The other
 steps are counted from when they open; an interim measure is due when its minutes say.
 The survey and the effectiveness check are asked for days later: their request goes
 out at a set time (through the deadline watch), and they are due counted from then.
+Reminders come before a due time and escalations after it, up the organization's ladder;
+the deadline watch (:mod:`complaints.deadlines`) gives them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
-from complaints.enums import Stage, StepKind, StepStatus
+from complaints.enums import NoticeKind, Stage, StepKind, StepStatus
 from complaints.models import Complaint, Step
 from complaints.organization import Organization
 
@@ -125,3 +129,68 @@ def pause_clock_for(session: Session, step: Step) -> int:
         data={"step": step.key, "seconds": waited, "reason": PAUSE_REASON},
     )
     return waited
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A request, reminder or escalation a step gets at a time (its key names it once)."""
+
+    key: str
+    kind: NoticeKind
+    at: datetime
+    people: tuple[str, ...]
+    level: int = 0
+
+
+def notices_for(step: Step, org: Organization) -> list[Notice]:
+    """Return every notice a step can get, in time order.
+
+    A step asked for later (the survey, the effectiveness check) first gets its request,
+    and reminders only after it.
+    """
+    assert step.due_at is not None
+    # The grade picks the escalation ladder (a step being built has no complaint yet).
+    grade = step.complaint.grade if step.complaint is not None else None
+    asked_at = step.opened_at
+    notices = []
+    if "request_at" in (step.details or {}):
+        asked_at = max(asked_at, datetime.fromisoformat(step.details["request_at"]))
+        notices.append(Notice("request", NoticeKind.REQUEST, asked_at, (step.assignee,)))
+    notices += [
+        Notice(
+            f"reminder-{hours:g}h",
+            NoticeKind.REMINDER,
+            step.due_at - timedelta(hours=hours),
+            (step.assignee,),
+        )
+        for hours in org.deadlines.reminders_before_hours
+        if step.due_at - timedelta(hours=hours) > asked_at
+    ]
+    notices += [
+        Notice(
+            f"escalation-{level}",
+            NoticeKind.ESCALATION,
+            step.due_at + timedelta(hours=rung.after_hours),
+            tuple(rung.people),
+            level,
+        )
+        for level, rung in enumerate(org.escalation_ladder(grade), start=1)
+    ]
+    return sorted(notices, key=lambda notice: notice.at)
+
+
+def due_notices(step: Step, org: Organization, now: datetime, done: set[str]) -> list[Notice]:
+    """Return the notices that have come and were not given yet.
+
+    Of several reminders that came at once (the watch was down), only the latest is
+    worth sending; the earlier ones are returned as superseded.
+    """
+    reached = [n for n in notices_for(step, org) if n.at <= now and n.key not in done]
+    reminders = [n for n in reached if n.kind is NoticeKind.REMINDER]
+    latest = reminders[-1] if reminders else None
+    return [
+        n
+        if n.kind is not NoticeKind.REMINDER or n is latest
+        else Notice(n.key, NoticeKind.SUPERSEDED, n.at, n.people)
+        for n in reached
+    ]

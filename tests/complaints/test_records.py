@@ -139,8 +139,8 @@ def test_status_tokens_and_form_guards_cannot_be_forged() -> None:
 def test_notice_policy_reminds_before_and_escalates_after() -> None:
     from datetime import UTC, datetime
 
-    from complaints.deadlines import due_notices, notices_for
     from complaints.models import Step
+    from complaints.schedule import due_notices, notices_for
 
     opened = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
     step = Step(

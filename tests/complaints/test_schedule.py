@@ -156,8 +156,8 @@ def test_the_survey_and_the_effectiveness_check_are_asked_for_days_later(
             details={**details, "request_at": asked.isoformat()},
             now=accepted,
         ).step
-        notices = deadlines.notices_for(step, ORG)
+        notices = schedule.notices_for(step, ORG)
         assert [n.kind for n in notices][:3] == ["request", "reminder", "reminder"]
         assert notices[0].at == asked and notices[0].people == (steps.COMPLAINANT,)
-        assert deadlines.due_notices(step, ORG, asked - timedelta(minutes=1), set()) == []
-        assert [n.key for n in deadlines.due_notices(step, ORG, asked, set())] == ["request"]
+        assert schedule.due_notices(step, ORG, asked - timedelta(minutes=1), set()) == []
+        assert [n.key for n in schedule.due_notices(step, ORG, asked, set())] == ["request"]
