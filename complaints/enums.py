@@ -161,6 +161,14 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class MeetingPurpose(StrEnum):
+    """The meetings a complaint may have, one of each: the urgent containment meeting
+    (corrective-action loop, 2.2) and the root-cause meeting (4)."""
+
+    CONTAINMENT = "containment"
+    ROOT_CAUSE = "root_cause"
+
+
 class NoticeKind(StrEnum):
     """What the deadline watch gives a step: the request of a step asked for later (the
     survey, the effectiveness check), a reminder before its due time, an escalation

@@ -14,14 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
+from complaints.enums import MeetingPurpose
 from complaints.ics import meeting_uid
 from complaints.models import Complaint, Meeting, utcnow
 from complaints.organization import Organization
-
-# Purposes: the urgent containment meeting and the root-cause meeting (corrective-action
-# loop, 2.2 and 4).
-CONTAINMENT = "containment"
-ROOT_CAUSE = "root_cause"
 
 
 def attendees_for(complaint: Complaint, org: Organization, picked: list[str]) -> list[str]:
@@ -31,7 +27,7 @@ def attendees_for(complaint: Complaint, org: Organization, picked: list[str]) ->
     return [key for key in dict.fromkeys(wanted) if key in org.people]
 
 
-def find(session: Session, complaint_id: uuid.UUID, purpose: str) -> Meeting | None:
+def find(session: Session, complaint_id: uuid.UUID, purpose: MeetingPurpose) -> Meeting | None:
     """Return a complaint's meeting for a purpose."""
     return session.scalars(
         select(Meeting).where(Meeting.complaint_id == complaint_id, Meeting.purpose == purpose)
@@ -42,7 +38,7 @@ def convene(
     session: Session,
     complaint: Complaint,
     *,
-    purpose: str,
+    purpose: MeetingPurpose,
     organizer: str,
     attendees: list[str],
     starts_at: datetime,

@@ -35,7 +35,7 @@ from complaints.emails import (
     SurveyRequestContext,
     render_email,
 )
-from complaints.enums import EmailKind, LinkAction, Locale, NoticeKind, StepKind
+from complaints.enums import EmailKind, LinkAction, Locale, MeetingPurpose, NoticeKind, StepKind
 from complaints.models import Complaint, Meeting, OutboxMessage, Step, utcnow
 from complaints.organization import Organization, Person
 from complaints.outbox import EmailAttachment
@@ -161,7 +161,7 @@ def request_step(
         )
     elif step.kind is StepKind.CONTAINMENT:
         kind = EmailKind.CONTAINMENT_REQUEST
-        meeting = meetings.find(session, complaint.id, meetings.CONTAINMENT)
+        meeting = meetings.find(session, complaint.id, MeetingPurpose.CONTAINMENT)
         assert meeting is not None, "the containment meeting is convened before its minutes"
         context = ContainmentRequestContext(
             **common,
@@ -181,7 +181,7 @@ def request_step(
         )
     elif step.kind is StepKind.ACTION_PLAN:
         kind = EmailKind.ACTION_PLAN_REQUEST
-        meeting = meetings.find(session, complaint.id, meetings.ROOT_CAUSE)
+        meeting = meetings.find(session, complaint.id, MeetingPurpose.ROOT_CAUSE)
         analysis = latest_decision(complaint, StepKind.CAUSE_ANALYSIS)
         assert meeting is not None, "the root-cause meeting is convened before its minutes"
         context = ActionPlanRequestContext(
@@ -387,7 +387,7 @@ def invite(
     """Queue the meeting's calendar invitation (this sequence of it) to everyone invited."""
     organizer = org.person(meeting.organizer)
     people = [organizer, *(org.person(key) for key in meeting.attendees)]
-    urgent = meeting.purpose == meetings.CONTAINMENT
+    urgent = meeting.purpose == MeetingPurpose.CONTAINMENT
     calendar = ics.invitation(
         uid=meeting.uid,
         sequence=meeting.sequence,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from complaints import meetings, repository
-from complaints.enums import Locale, StepKind
+from complaints.enums import Locale, MeetingPurpose, StepKind
 from complaints.models import Attachment, Complaint, utcnow
 from complaints.organization import Organization
 from complaints.report_pdf import render_pdf
@@ -64,8 +64,8 @@ def gather(
     files = [a for a in repository.attachments_of(session, complaint.id) if not _is_report(a)]
     names = {str(a.id): a.filename for a in files}
     events = list(repository.events_of(session, complaint.id))
-    containment = meetings.find(session, complaint.id, meetings.CONTAINMENT)
-    root_cause = meetings.find(session, complaint.id, meetings.ROOT_CAUSE)
+    containment = meetings.find(session, complaint.id, MeetingPurpose.CONTAINMENT)
+    root_cause = meetings.find(session, complaint.id, MeetingPurpose.ROOT_CAUSE)
     blocks: dict[str, list[Block]] = {
         "complaint": complaint_blocks(reader, complaint, steps),
         "containment": containment_blocks(reader, steps, containment, names),

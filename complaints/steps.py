@@ -12,10 +12,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from complaints import meetings, repository
+from complaints import repository
 from complaints.audit import record_event
 from complaints.contracts import StepInput
-from complaints.enums import DecisionChannel, Grade, LinkAction, StepKind, StepStatus
+from complaints.enums import (
+    DecisionChannel,
+    Grade,
+    LinkAction,
+    MeetingPurpose,
+    StepKind,
+    StepStatus,
+)
 from complaints.models import Complaint, Event, LinkToken, Meeting, Step, utcnow
 from complaints.organization import Organization
 from complaints.tokens import hash_token, new_token
@@ -23,8 +30,8 @@ from complaints.tokens import hash_token, new_token
 PREFECT_UI_ACTOR = "operator"
 # Steps that take a meeting's minutes, and the meeting (its purpose) they are of.
 MEETING_OF_MINUTES = {
-    StepKind.CONTAINMENT: meetings.CONTAINMENT,
-    StepKind.ACTION_PLAN: meetings.ROOT_CAUSE,
+    StepKind.CONTAINMENT: MeetingPurpose.CONTAINMENT,
+    StepKind.ACTION_PLAN: MeetingPurpose.ROOT_CAUSE,
 }
 # The assignee of a step the complainant acts on (not a person of the organization).
 COMPLAINANT = "complainant"

@@ -22,9 +22,7 @@ from complaints.contracts import (
     ResponseDraft,
     SurveyAnswer,
 )
-from complaints.enums import Grade, Resolution, StepKind
-from complaints.meetings import CONTAINMENT as CONTAINMENT_MEETING
-from complaints.meetings import ROOT_CAUSE as ROOT_CAUSE_MEETING
+from complaints.enums import Grade, MeetingPurpose, Resolution, StepKind
 from flows.human_step import Refs, await_decision, open_waiting_step, step_key, wait_for
 from flows.run_logs import quiet_run_logs
 from tasks.containment import account_for_waiting, complete_containment, convene_meeting
@@ -124,7 +122,7 @@ async def assess(complaint_id: uuid.UUID) -> tuple[AssessmentDecision, str]:
 
 async def contain(complaint_id: uuid.UUID, assessment_key: str) -> None:
     """Convene the urgent meeting, take its minutes, wait until every measure is done."""
-    convened = convene_meeting(complaint_id, CONTAINMENT_MEETING, assessment_key)
+    convened = convene_meeting(complaint_id, MeetingPurpose.CONTAINMENT, assessment_key)
     if convened.message_ids:
         await deliver_mail(convened.message_ids)
     minutes_key = step_key(StepKind.CONTAINMENT)
@@ -155,7 +153,7 @@ async def correct(complaint_id: uuid.UUID) -> None:
         CauseAnalysis,
         refs={"minutes_step": step_key(StepKind.CONTAINMENT)},
     )
-    convened = convene_meeting(complaint_id, ROOT_CAUSE_MEETING, analysis_key)
+    convened = convene_meeting(complaint_id, MeetingPurpose.ROOT_CAUSE, analysis_key)
     if convened.message_ids:
         await deliver_mail(convened.message_ids)
     await act(complaint_id, 1)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from complaints import meetings, notifications, repository, schedule, service
 from complaints.audit import record_event
-from complaints.enums import Stage
+from complaints.enums import MeetingPurpose, Stage
 from tasks.runtime import organization, settings, step_task, transaction
 from tasks.steps import enter_stage
 
@@ -23,7 +23,9 @@ class ConvenedMeeting(BaseModel):
 
 
 @step_task("convene-meeting")
-def convene_meeting(complaint_id: uuid.UUID, purpose: str, plan_key: str) -> ConvenedMeeting:
+def convene_meeting(
+    complaint_id: uuid.UUID, purpose: MeetingPurpose, plan_key: str
+) -> ConvenedMeeting:
     """Record the meeting a decided step planned, and invite everyone (once).
 
     The containment meeting is organized by whoever assessed the complaint (an escalated
@@ -35,14 +37,14 @@ def convene_meeting(complaint_id: uuid.UUID, purpose: str, plan_key: str) -> Con
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
         message_ids = []
-        if purpose == meetings.CONTAINMENT:
+        if purpose is MeetingPurpose.CONTAINMENT:
             message_ids = enter_stage(session, complaint, Stage.CONTAINMENT, org, config)
         plan = repository.get_step(session, complaint_id, plan_key)
         assert plan is not None and plan.decision is not None
         decision = plan.decision
         decided_by = plan.decided_by or ""
         picked = list(decision.get("attendees", []))
-        if purpose == meetings.CONTAINMENT:
+        if purpose is MeetingPurpose.CONTAINMENT:
             organizer = decided_by if decided_by in org.people else complaint.handler
         else:
             organizer = complaint.handler

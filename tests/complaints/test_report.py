@@ -41,6 +41,7 @@ from complaints.enums import (
     IshikawaCategory,
     Locale,
     MeasureType,
+    MeetingPurpose,
     OutboxStatus,
     ProblemScope,
     StepKind,
@@ -104,7 +105,9 @@ def _decide(
     return step.id
 
 
-def _convene(session: Session, complaint: Complaint, purpose: str, organizer: str) -> None:
+def _convene(
+    session: Session, complaint: Complaint, purpose: MeetingPurpose, organizer: str
+) -> None:
     meetings.convene(
         session,
         complaint,
@@ -146,7 +149,7 @@ def _corrected(sessions: sessionmaker[Session], settings: Settings) -> uuid.UUID
             meeting_at=soon,
         )
         _decide(session, complaint, StepKind.ASSESSMENT, "assessment-1", assessment)
-        _convene(session, complaint, meetings.CONTAINMENT, "li-wei")
+        _convene(session, complaint, MeetingPurpose.CONTAINMENT, "li-wei")
         minutes = ContainmentMinutes(
             summary="Leaks at the base of batch 2611; customers get a new kettle.",
             measures=[
@@ -190,7 +193,7 @@ def _corrected(sessions: sessionmaker[Session], settings: Settings) -> uuid.UUID
         _decide(
             session, complaint, StepKind.CAUSE_ANALYSIS, "cause-analysis-1", analysis, refs=refs
         )
-        _convene(session, complaint, meetings.ROOT_CAUSE, "li-wei")
+        _convene(session, complaint, MeetingPurpose.ROOT_CAUSE, "li-wei")
         plan = ActionPlan(
             summary="Notify the customers of batches 2611-2614; change the seal supplier.",
             actions=[
