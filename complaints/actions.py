@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from complaints import notifications
 from complaints.audit import record_event
 from complaints.contracts import ActionChange, ActionPlan, StepInput, plan_problems
-from complaints.enums import ProblemScope, StepKind, StepStatus
+from complaints.enums import EventKind, ProblemScope, StepKind, StepStatus
 from complaints.models import LinkToken, Step, StepNotice, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
@@ -72,7 +72,7 @@ def report_progress(session: Session, step: Step, note: str, *, by: str) -> None
     """Record an owner's progress note on an action that is not done yet."""
     _require_open(step)
     data = {"key": step.key, "note": note}
-    record_event(session, step.complaint_id, "action.progress", actor=by, data=data)
+    record_event(session, step.complaint_id, EventKind.ACTION_PROGRESS, actor=by, data=data)
 
 
 def reassign(
@@ -108,7 +108,7 @@ def reassign(
     record_event(
         session,
         step.complaint_id,
-        "action.reassigned",
+        EventKind.ACTION_REASSIGNED,
         actor=by,
         data={"key": step.key, "from": previous, "to": new_owner, "reason": reason},
         at=changed_at,
@@ -135,7 +135,7 @@ def move_due(
     record_event(
         session,
         step.complaint_id,
-        "action.due_changed",
+        EventKind.ACTION_DUE_CHANGED,
         actor=by,
         data={
             "key": step.key,

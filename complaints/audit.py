@@ -11,39 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from complaints.enums import EventKind
 from complaints.models import Complaint, Event, utcnow
 
 GENESIS = "0" * 64
 # Every kind of event the system records (each has a label in the catalogs).
-EVENT_KINDS = (
-    "complaint.received",
-    "complaint.closed",
-    "run.started",
-    "run.restarted",
-    "stage.changed",
-    "step.opened",
-    "step.decided",
-    "step.applied",
-    "step.reminded",
-    "step.overdue",
-    "email.queued",
-    "email.sent",
-    "email.failed",
-    "meeting.convened",
-    "meeting.rescheduled",
-    "clock.paused",
-    "containment.completed",
-    "action.progress",
-    "action.reassigned",
-    "action.due_changed",
-    "actions.completed",
-    "actions.reopened",
-    "file.uploaded",
-    "step.requested",
-    "complaint.reopened",
-    "run.resumed_after_reopening",
-    "run.repaired",
-)
+EVENT_KINDS = tuple(kind.value for kind in EventKind)
 SYSTEM = "system"
 
 
@@ -72,7 +45,7 @@ def seal(event: Event) -> str:
 def record_event(
     session: Session,
     complaint_id: uuid.UUID,
-    kind: str,
+    kind: EventKind,
     *,
     actor: str = SYSTEM,
     channel: str = SYSTEM,

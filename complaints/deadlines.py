@@ -18,11 +18,18 @@ from sqlalchemy.orm import Session, joinedload, load_only, sessionmaker
 
 from complaints import notifications
 from complaints.audit import record_event
-from complaints.enums import NoticeKind, Stage, StepStatus
+from complaints.enums import EventKind, NoticeKind, Stage, StepStatus
 from complaints.models import Complaint, OutboxMessage, Step, StepNotice
 from complaints.organization import Organization
 from complaints.schedule import Notice, due_notices
 from complaints.settings import Settings
+
+# What the audit trail records for each notice given (a superseded one records nothing).
+EVENT_OF_NOTICE = {
+    NoticeKind.REQUEST: EventKind.STEP_REQUESTED,
+    NoticeKind.REMINDER: EventKind.STEP_REMINDED,
+    NoticeKind.ESCALATION: EventKind.STEP_OVERDUE,
+}
 
 
 @dataclass(frozen=True)
@@ -83,13 +90,10 @@ def claim_notice(session: Session, step: Step, notice: Notice, now: datetime) ->
     except IntegrityError:
         return False
     if notice.kind is not NoticeKind.SUPERSEDED:
-        kind = {NoticeKind.REQUEST: "step.requested", NoticeKind.REMINDER: "step.reminded"}.get(
-            notice.kind, "step.overdue"
-        )
         record_event(
             session,
             step.complaint_id,
-            kind,
+            EVENT_OF_NOTICE[notice.kind],
             data={
                 "key": step.key,
                 "notice": notice.key,

@@ -161,6 +161,39 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class EventKind(StrEnum):
+    """Every kind of event a complaint's audit trail records (each has a label in the
+    catalogs, ``event.<kind>``)."""
+
+    COMPLAINT_RECEIVED = "complaint.received"
+    COMPLAINT_CLOSED = "complaint.closed"
+    RUN_STARTED = "run.started"
+    RUN_RESTARTED = "run.restarted"
+    STAGE_CHANGED = "stage.changed"
+    STEP_OPENED = "step.opened"
+    STEP_DECIDED = "step.decided"
+    STEP_APPLIED = "step.applied"
+    STEP_REMINDED = "step.reminded"
+    STEP_OVERDUE = "step.overdue"
+    EMAIL_QUEUED = "email.queued"
+    EMAIL_SENT = "email.sent"
+    EMAIL_FAILED = "email.failed"
+    MEETING_CONVENED = "meeting.convened"
+    MEETING_RESCHEDULED = "meeting.rescheduled"
+    CLOCK_PAUSED = "clock.paused"
+    CONTAINMENT_COMPLETED = "containment.completed"
+    ACTION_PROGRESS = "action.progress"
+    ACTION_REASSIGNED = "action.reassigned"
+    ACTION_DUE_CHANGED = "action.due_changed"
+    ACTIONS_COMPLETED = "actions.completed"
+    ACTIONS_REOPENED = "actions.reopened"
+    FILE_UPLOADED = "file.uploaded"
+    STEP_REQUESTED = "step.requested"
+    COMPLAINT_REOPENED = "complaint.reopened"
+    RUN_RESUMED_AFTER_REOPENING = "run.resumed_after_reopening"
+    RUN_REPAIRED = "run.repaired"
+
+
 class MeetingPurpose(StrEnum):
     """The meetings a complaint may have, one of each: the urgent containment meeting
     (corrective-action loop, 2.2) and the root-cause meeting (4)."""

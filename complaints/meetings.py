@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
-from complaints.enums import MeetingPurpose
+from complaints.enums import EventKind, MeetingPurpose
 from complaints.ics import meeting_uid
 from complaints.models import Complaint, Meeting, utcnow
 from complaints.organization import Organization
@@ -74,7 +74,7 @@ def convene(
     record_event(
         session,
         complaint.id,
-        "meeting.convened",
+        EventKind.MEETING_CONVENED,
         data={
             "purpose": purpose,
             "starts_at": starts_at.isoformat(),
@@ -103,7 +103,7 @@ def reschedule(
     record_event(
         session,
         meeting.complaint_id,
-        "meeting.rescheduled",
+        EventKind.MEETING_RESCHEDULED,
         actor=by,
         data={
             "purpose": meeting.purpose,

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.audit import record_event
 from complaints.emails import RenderedEmail
-from complaints.enums import OutboxStatus
+from complaints.enums import EventKind, OutboxStatus
 from complaints.mime import AttachmentUnavailable, one_line, stored_file_reader, stored_form
 
 # Re-exported: callers build attachments, and tests messages, through the outbox.
@@ -89,7 +89,7 @@ def enqueue(
         record_event(
             session,
             complaint_id,
-            "email.queued",
+            EventKind.EMAIL_QUEUED,
             data={"kind": kind, "dedup_key": dedup_key},
             at=message.created_at,
         )
@@ -305,7 +305,7 @@ async def _send(
 def _record_outcome(session: Session, row: OutboxMessage) -> None:
     if row.complaint_id is None or row.status is OutboxStatus.PENDING:
         return
-    kind = "email.sent" if row.status is OutboxStatus.SENT else "email.failed"
+    kind = EventKind.EMAIL_SENT if row.status is OutboxStatus.SENT else EventKind.EMAIL_FAILED
     data = {"kind": row.kind, "dedup_key": row.dedup_key, "attempts": row.attempts}
     if row.last_error:
         data["error"] = row.last_error

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from complaints.enums import StepKind, StepStatus
+from complaints.enums import EventKind, StepKind, StepStatus
 from complaints.models import Attachment, Complaint, Event, Meeting, Step
 from complaints.report_view import Block, Fact, Facts, Reader
 from complaints.uploads import human_size
@@ -213,7 +213,7 @@ def _progress(reader: Reader, step: Step | None, events: Sequence[Event]) -> str
     notes = [
         f"{reader.when(e.at)} · {reader.name(e.actor)}: {e.data.get('note', '')}"
         for e in events
-        if e.kind == "action.progress" and (e.data or {}).get("key") == step.key
+        if e.kind == EventKind.ACTION_PROGRESS and (e.data or {}).get("key") == step.key
     ]
     return "\n".join(notes)
 

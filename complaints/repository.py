@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from complaints.enums import OutboxStatus, RunStatus, Stage, StepStatus
+from complaints.enums import EventKind, OutboxStatus, RunStatus, Stage, StepStatus
 from complaints.models import (
     Attachment,
     Base,
@@ -112,7 +112,7 @@ def operational_counts(session: Session) -> dict[str, int]:
 def restarts_of(session: Session, complaint_id: uuid.UUID) -> int:
     """Return how many times a complaint's run was started again."""
     query = select(func.count()).where(
-        Event.complaint_id == complaint_id, Event.kind == "run.restarted"
+        Event.complaint_id == complaint_id, Event.kind == EventKind.RUN_RESTARTED
     )
     return int(session.scalar(query) or 0)
 
@@ -126,7 +126,7 @@ def attachments_of(session: Session, complaint_id: uuid.UUID) -> Sequence[Attach
     ).all()
 
 
-def events_of_kind(session: Session, complaint_id: uuid.UUID, kind: str) -> Sequence[Event]:
+def events_of_kind(session: Session, complaint_id: uuid.UUID, kind: EventKind) -> Sequence[Event]:
     """Return a complaint's events of one kind, in order."""
     return session.scalars(
         select(Event)
@@ -135,7 +135,7 @@ def events_of_kind(session: Session, complaint_id: uuid.UUID, kind: str) -> Sequ
     ).all()
 
 
-def has_event(session: Session, complaint_id: uuid.UUID, kind: str, **data: Any) -> bool:
+def has_event(session: Session, complaint_id: uuid.UUID, kind: EventKind, **data: Any) -> bool:
     """Return whether a complaint has an event of a kind whose data hold ``data``."""
     return any(
         all(event.data.get(name) == value for name, value in data.items())

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
-from complaints.enums import NoticeKind, Stage, StepKind, StepStatus
+from complaints.enums import EventKind, NoticeKind, Stage, StepKind, StepStatus
 from complaints.models import Complaint, Step
 from complaints.organization import Organization
 
@@ -125,7 +125,7 @@ def pause_clock_for(session: Session, step: Step) -> int:
     record_event(
         session,
         step.complaint_id,
-        "clock.paused",
+        EventKind.CLOCK_PAUSED,
         data={"step": step.key, "seconds": waited, "reason": PAUSE_REASON},
     )
     return waited

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from complaints import repository
 from complaints.audit import record_event
-from complaints.enums import Resolution, RunStatus, Stage
+from complaints.enums import EventKind, Resolution, RunStatus, Stage
 from complaints.models import Complaint, ReferenceCounter, Step, utcnow
 from complaints.organization import Organization
 from complaints.schemas import ComplaintIn
@@ -86,7 +86,7 @@ def file_complaints(
         record_event(
             session,
             complaint.id,
-            "complaint.received",
+            EventKind.COMPLAINT_RECEIVED,
             actor="complainant",
             channel=data.channel.value,
             data={"department": department.key, "handler": complaint.handler},
@@ -115,7 +115,9 @@ def mark_run_started(session: Session, complaint_id: uuid.UUID, flow_run_id: uui
     complaint.run_status = RunStatus.STARTED
     complaint.flow_run_id = flow_run_id
     complaint.run_start_error = None
-    record_event(session, complaint_id, "run.started", data={"flow_run_id": str(flow_run_id)})
+    record_event(
+        session, complaint_id, EventKind.RUN_STARTED, data={"flow_run_id": str(flow_run_id)}
+    )
 
 
 def note_run_start_failure(session: Session, complaint_id: uuid.UUID, error: str) -> None:
@@ -127,13 +129,15 @@ def note_run_start_failure(session: Session, complaint_id: uuid.UUID, error: str
 
 def note_run_restarted(session: Session, complaint_id: uuid.UUID, previous_state: str) -> None:
     """Record that a crashed or abandoned run was started again."""
-    record_event(session, complaint_id, "run.restarted", data={"previous_state": previous_state})
+    record_event(
+        session, complaint_id, EventKind.RUN_RESTARTED, data={"previous_state": previous_state}
+    )
 
 
 def note_run_repaired(session: Session, complaint_id: uuid.UUID, waited_at: str) -> None:
     """Record that the run was found waiting where it never should (a step already taken,
     or no step at all while the complaint is open) and was started again."""
-    record_event(session, complaint_id, "run.repaired", data={"waited_at": waited_at})
+    record_event(session, complaint_id, EventKind.RUN_REPAIRED, data={"waited_at": waited_at})
 
 
 def note_resume_attempt(session: Session, step_id: uuid.UUID, outcome: str) -> None:
@@ -151,7 +155,10 @@ def move_to_stage(session: Session, complaint_id: uuid.UUID, stage: Stage) -> bo
     previous = complaint.stage
     complaint.stage = stage
     record_event(
-        session, complaint_id, "stage.changed", data={"from": previous.value, "to": stage.value}
+        session,
+        complaint_id,
+        EventKind.STAGE_CHANGED,
+        data={"from": previous.value, "to": stage.value},
     )
     return True
 
@@ -172,7 +179,7 @@ def close(
     record_event(
         session,
         complaint_id,
-        "complaint.closed",
+        EventKind.COMPLAINT_CLOSED,
         data={"resolution": resolution.value, **(record or {})},
     )
     return True
@@ -189,7 +196,9 @@ def reopen(session: Session, complaint: Complaint, *, reason: str, by: str) -> b
     complaint.resolution = None
     move_to_stage(session, complaint.id, Stage.CORRECTIVE_ACTION)
     complaint.run_status = RunStatus.RESTART
-    record_event(session, complaint.id, "complaint.reopened", actor=by, data={"reason": reason})
+    record_event(
+        session, complaint.id, EventKind.COMPLAINT_REOPENED, actor=by, data={"reason": reason}
+    )
     return True
 
 
@@ -197,4 +206,4 @@ def note_reopened_run_started(session: Session, complaint_id: uuid.UUID) -> None
     """Record that a reopened complaint's run was started again."""
     complaint = require_complaint(session, complaint_id)
     complaint.run_status = RunStatus.STARTED
-    record_event(session, complaint_id, "run.resumed_after_reopening")
+    record_event(session, complaint_id, EventKind.RUN_RESUMED_AFTER_REOPENING)

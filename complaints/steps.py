@@ -17,6 +17,7 @@ from complaints.audit import record_event
 from complaints.contracts import StepInput
 from complaints.enums import (
     DecisionChannel,
+    EventKind,
     Grade,
     LinkAction,
     MeetingPurpose,
@@ -93,7 +94,7 @@ def open_step(
     record_event(
         session,
         complaint.id,
-        "step.opened",
+        EventKind.STEP_OPENED,
         data={"kind": kind.value, "key": key, "assignee": assignee, "due_at": _iso(step.due_at)},
         at=opened_at,
     )
@@ -188,7 +189,7 @@ def record_decision(
     record_event(
         session,
         step.complaint_id,
-        "step.decided",
+        EventKind.STEP_DECIDED,
         actor=decided_by,
         channel=channel.value,
         client_addr=client_addr,
@@ -223,7 +224,11 @@ def mark_applied(session: Session, step: Step, *, now: datetime | None = None) -
     if step.applied_at is None:
         step.applied_at = now or utcnow()
         record_event(
-            session, step.complaint_id, "step.applied", data={"key": step.key}, at=step.applied_at
+            session,
+            step.complaint_id,
+            EventKind.STEP_APPLIED,
+            data={"key": step.key},
+            at=step.applied_at,
         )
 
 
@@ -263,7 +268,7 @@ def final_record(complaint: Complaint) -> dict[str, Any]:
 
 def reopenings(session: Session, complaint_id: uuid.UUID) -> list[Event]:
     """Return the times a quality lead reopened a closed complaint, oldest first."""
-    return list(repository.events_of_kind(session, complaint_id, "complaint.reopened"))
+    return list(repository.events_of_kind(session, complaint_id, EventKind.COMPLAINT_REOPENED))
 
 
 def step_details(

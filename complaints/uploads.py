@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy.orm import Session
 
 from complaints.audit import SYSTEM, record_event
+from complaints.enums import EventKind
 from complaints.models import Attachment, Step
 from complaints.settings import Settings
 
@@ -183,7 +184,7 @@ def store_uploads(
             record_event(
                 session,
                 complaint_id,
-                "file.uploaded",
+                EventKind.FILE_UPLOADED,
                 actor=uploaded_by,
                 channel=channel,
                 client_addr=client_addr,
@@ -234,7 +235,7 @@ def store_generated(
         record_event(
             session,
             complaint_id,
-            "file.uploaded",
+            EventKind.FILE_UPLOADED,
             data={
                 "attachment_id": str(attachment.id),
                 "content_type": attachment.content_type,

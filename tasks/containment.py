@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from complaints import meetings, notifications, repository, schedule, service
 from complaints.audit import record_event
-from complaints.enums import MeetingPurpose, Stage
+from complaints.enums import EventKind, MeetingPurpose, Stage
 from tasks.runtime import organization, settings, step_task, transaction
 from tasks.steps import enter_stage
 
@@ -86,5 +86,5 @@ def complete_containment(complaint_id: uuid.UUID) -> list[uuid.UUID]:
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
         if complaint.stage is Stage.CONTAINMENT:
-            record_event(session, complaint_id, "containment.completed")
+            record_event(session, complaint_id, EventKind.CONTAINMENT_COMPLETED)
         return enter_stage(session, complaint, Stage.ROOT_CAUSE, org, config)

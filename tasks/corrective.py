@@ -6,7 +6,7 @@ import uuid
 
 from complaints import notifications, repository, service
 from complaints.audit import record_event
-from complaints.enums import Stage
+from complaints.enums import EventKind, Stage
 from tasks.runtime import organization, settings, step_task, transaction
 from tasks.steps import enter_stage
 
@@ -32,8 +32,12 @@ def complete_actions(complaint_id: uuid.UUID, plan_key: str) -> list[uuid.UUID]:
     """Record that every action of a plan is done (the answer to the customer is next)."""
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
-        if not repository.has_event(session, complaint_id, "actions.completed", plan=plan_key):
-            record_event(session, complaint_id, "actions.completed", data={"plan": plan_key})
+        if not repository.has_event(
+            session, complaint_id, EventKind.ACTIONS_COMPLETED, plan=plan_key
+        ):
+            record_event(
+                session, complaint_id, EventKind.ACTIONS_COMPLETED, data={"plan": plan_key}
+            )
         return enter_stage(session, complaint, Stage.CORRECTIVE_ACTION, organization(), settings())
 
 
@@ -43,5 +47,5 @@ def return_to_actions(complaint_id: uuid.UUID, plan_key: str) -> bool:
     with transaction() as session:
         moved = service.move_to_stage(session, complaint_id, Stage.CORRECTIVE_ACTION)
         if moved:
-            record_event(session, complaint_id, "actions.reopened", data={"plan": plan_key})
+            record_event(session, complaint_id, EventKind.ACTIONS_REOPENED, data={"plan": plan_key})
         return moved
