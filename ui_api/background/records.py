@@ -10,13 +10,15 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import repository
 from complaints.contracts import REDACTED, STEP_INPUTS
 from complaints.enums import Stage, StepKind
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,8 @@ class Records:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    async def read(self, query: Callable[[Session], Any]) -> Any:
-        def run() -> Any:
+    async def read(self, query: Callable[[Session], T]) -> T:
+        def run() -> T:
             with self.sessions() as session:
                 return query(session)
 
@@ -51,10 +53,8 @@ class Records:
 
     async def awaiting_run(self) -> list[tuple[uuid.UUID, str]]:
         """Return the complaints whose run is not created yet (id, reference)."""
-        return list(
-            await self.read(
-                lambda s: [(c.id, c.reference) for c in repository.complaints_awaiting_run(s)]
-            )
+        return await self.read(
+            lambda s: [(c.id, c.reference) for c in repository.complaints_awaiting_run(s)]
         )
 
     async def decided_steps(self) -> list[DecidedStep]:
@@ -65,33 +65,30 @@ class Records:
                 if s.complaint.flow_run_id is not None
             ]
 
-        return list(await self.read(query))
+        return await self.read(query)
 
     async def open_complaint_of(self, flow_run_id: uuid.UUID) -> uuid.UUID | None:
         def query(session: Session) -> uuid.UUID | None:
             complaint = repository.complaint_of_run(session, flow_run_id)
             return complaint.id if complaint and complaint.stage is not Stage.CLOSED else None
 
-        result: uuid.UUID | None = await self.read(query)
-        return result
+        return await self.read(query)
 
     async def restarts_of(self, complaint_id: uuid.UUID) -> int:
-        return int(await self.read(lambda s: repository.restarts_of(s, complaint_id)))
+        return await self.read(lambda s: repository.restarts_of(s, complaint_id))
 
     async def stranded(
         self, waiting: dict[uuid.UUID, str | None]
     ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-        return list(await self.read(lambda s: repository.stranded_runs(s, waiting)))
+        return await self.read(lambda s: repository.stranded_runs(s, waiting))
 
     async def reopened(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        return list(
-            await self.read(
-                lambda s: [
-                    (c.id, c.flow_run_id)
-                    for c in repository.complaints_to_restart(s)
-                    if c.flow_run_id is not None
-                ]
-            )
+        return await self.read(
+            lambda s: [
+                (c.id, c.flow_run_id)
+                for c in repository.complaints_to_restart(s)
+                if c.flow_run_id is not None
+            ]
         )
 
 
