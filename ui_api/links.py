@@ -2,7 +2,8 @@
 
 A link is a capability. Whatever was wrong with it (unknown, tampered, expired, revoked,
 a foreign origin, too many bad links from one client), the person sees one page with no
-hint of which, and each bad link counts against the client (``FailureLimiter``).
+hint of which, and each bad step link counts against the client (``FailureLimiter``).
+The complainant's status link is refused with the same page (:class:`LinkRefused`).
 """
 
 from __future__ import annotations

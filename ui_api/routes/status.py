@@ -10,7 +10,8 @@ from complaints.enums import Locale, OutboxStatus, Resolution
 from complaints.schedule import next_commitment
 from complaints.tokens import verify_status
 from ui_api.deps import DbDep, OrganizationDep, SettingsDep
-from ui_api.pages import locale_from_request, render_page
+from ui_api.links import LinkRefused
+from ui_api.pages import render_page
 
 router = APIRouter(tags=["status"], include_in_schema=False)
 
@@ -23,9 +24,7 @@ def show_status(
     complaint_id = verify_status(signed, settings.secret_key.get_secret_value())
     complaint = repository.get_complaint(db, complaint_id) if complaint_id else None
     if complaint is None:
-        return render_page(
-            "link_invalid", locale=locale_from_request(request), org=org, status_code=404
-        )
+        raise LinkRefused(404, counted=False)
     told = [
         m
         for m in repository.outbox_messages(db, complaint_id=complaint.id)
