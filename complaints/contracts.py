@@ -70,6 +70,8 @@ class AssessmentDecision(StepInput, MeetingPlan):
     ours: bool | None = Field(None, description="Is the problem ours (our product or service)?")
     valid: bool | None = Field(None, description="Is the complaint valid?")
     grade: Grade | None = Field(None, description="grumble, complaint or major complaint")
+    # A key of the organization file's classification (ISO 10002 8.2); empty: unclassified.
+    category: str = Field("", max_length=64, description="Complaint category")
     safety_relevant: bool = Field(False, description="Could the problem hurt someone?")
     immediate_action: str = Field("", max_length=4000, description="Action already taken")
     comment: str = Field("", max_length=4000, description="Internal note")

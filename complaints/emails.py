@@ -221,6 +221,31 @@ class IncidentReportContext(EmailContext):
     attachments: list[str]
 
 
+class ReviewFigure(BaseModel):
+    label: str
+    value: str
+
+
+class ReviewChart(BaseModel):
+    """A chart shown inside the email: ``<img src="cid:{content_id}">``."""
+
+    content_id: str
+    title: str
+
+
+class ReviewReportContext(EmailContext):
+    """A trend analysis (ISO 10002 8.2): its key figures in words, charts, files."""
+
+    title: str
+    period: str
+    scope: str
+    issued_at: datetime
+    nothing_happened: bool
+    figures: list[ReviewFigure]
+    charts: list[ReviewChart]
+    attachments: list[str]
+
+
 class StatusUpdateContext(EmailContext):
     product: str
     stage: str
@@ -266,6 +291,7 @@ CONTEXTS: dict[EmailKind, type[EmailContext]] = {
     EmailKind.DECISION_NOTICE: DecisionNoticeContext,
     EmailKind.CLOSING_NOTICE: ClosingNoticeContext,
     EmailKind.INCIDENT_REPORT: IncidentReportContext,
+    EmailKind.REVIEW_REPORT: ReviewReportContext,
 }
 
 SUBJECTS: dict[EmailKind, str] = {
@@ -293,6 +319,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.DECISION_NOTICE: "The complainant's decision: complaint %(reference)s",
     EmailKind.CLOSING_NOTICE: "Closed: complaint %(reference)s",
     EmailKind.INCIDENT_REPORT: "Incident report %(reference)s",
+    EmailKind.REVIEW_REPORT: "Complaint trend analysis %(reference)s",
 }
 
 

@@ -167,6 +167,7 @@ class EventKind(StrEnum):
 
     COMPLAINT_RECEIVED = "complaint.received"
     COMPLAINT_CLOSED = "complaint.closed"
+    COMPLAINT_CLASSIFIED = "complaint.classified"
     RUN_STARTED = "run.started"
     RUN_RESTARTED = "run.restarted"
     STAGE_CHANGED = "stage.changed"
@@ -240,3 +241,4 @@ class EmailKind(StrEnum):
     DECISION_NOTICE = "decision_notice"
     CLOSING_NOTICE = "closing_notice"
     INCIDENT_REPORT = "incident_report"
+    REVIEW_REPORT = "review_report"

@@ -17,9 +17,9 @@ from email.utils import format_datetime as rfc2822_date
 
 from sqlalchemy.orm import Session
 
-from complaints.models import Attachment, OutboxMessage
+from complaints.models import Attachment, OutboxMessage, ReviewFile
 from complaints.settings import Settings
-from complaints.uploads import AttachmentDamaged, open_attachment
+from complaints.uploads import AttachmentDamaged, open_attachment, read_checked, stored_path
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,18 @@ class EmailAttachment:
 
 @dataclass(frozen=True)
 class StoredAttachment:
-    """A file stored with the complaint (e.g. its incident report), attached by reference.
+    """A file stored with the complaint (e.g. its incident report) or with a review (its
+    PDF, its CSV, a chart), attached by reference.
 
     The outbox row keeps only the id; the bytes are read, and checked against their
-    SHA-256, when the message is built for sending.
+    SHA-256, when the message is built for sending. One with a ``content_id`` is shown
+    inside the HTML part (``<img src="cid:...">``) instead of offered as a file.
     """
 
     attachment_id: uuid.UUID
     filename: str
     content_type: str
+    content_id: str | None = None
 
     def __post_init__(self) -> None:
         maintype, _, subtype = media_type(self.content_type).partition("/")
@@ -70,27 +73,38 @@ def stored_form(attachment: EmailAttachment | StoredAttachment) -> dict[str, str
     """
     filename, content_type = one_line(attachment.filename), media_type(attachment.content_type)
     if isinstance(attachment, StoredAttachment):
-        return {
+        stored = {
             "filename": filename,
             "content_type": content_type,
             "attachment_id": str(attachment.attachment_id),
         }
+        if attachment.content_id:
+            stored["content_id"] = attachment.content_id
+        return stored
     return asdict(EmailAttachment(filename, content_type, attachment.text))
 
 
 def _loaded_form(item: dict[str, str]) -> EmailAttachment | StoredAttachment:
     content_type = media_type(item["content_type"])
     if "attachment_id" in item:
-        return StoredAttachment(uuid.UUID(item["attachment_id"]), item["filename"], content_type)
+        return StoredAttachment(
+            uuid.UUID(item["attachment_id"]),
+            item["filename"],
+            content_type,
+            item.get("content_id"),
+        )
     return EmailAttachment(item["filename"], content_type, item["text"])
 
 
 def stored_file_reader(
     session: Session, settings: Settings, complaint_id: uuid.UUID | None
 ) -> FileReader:
-    """Return a reader of a complaint's stored files, checked against their SHA-256."""
+    """Return a reader of a complaint's stored files (a review's, for an email about no
+    complaint), checked against their SHA-256."""
 
     def read(attachment_id: uuid.UUID) -> bytes:
+        if complaint_id is None:
+            return _review_file(session, settings, attachment_id)
         attachment = session.get(Attachment, attachment_id)
         # An email about one complaint never carries another complaint's file.
         if attachment is None or attachment.complaint_id != complaint_id:
@@ -101,6 +115,16 @@ def stored_file_reader(
             raise AttachmentUnavailable(str(exc)) from exc
 
     return read
+
+
+def _review_file(session: Session, settings: Settings, file_id: uuid.UUID) -> bytes:
+    stored = session.get(ReviewFile, file_id)
+    if stored is None:
+        raise AttachmentUnavailable(f"review file {file_id} is not stored")
+    try:
+        return read_checked(stored_path(settings, stored.id), stored.size, stored.sha256)
+    except AttachmentDamaged as exc:
+        raise AttachmentUnavailable(str(exc)) from exc
 
 
 def one_line(value: str) -> str:
@@ -162,8 +186,31 @@ def build_message(
             continue
         if read_file is None:
             raise AttachmentUnavailable(f"no reader for stored {attachment.attachment_id}")
-        _attach_bytes(message, attachment, read_file(attachment.attachment_id))
+        data = read_file(attachment.attachment_id)
+        if attachment.content_id:
+            _inline(message, attachment, data)
+        else:
+            _attach_bytes(message, attachment, data)
     return message
+
+
+def _inline(message: EmailMessage, attachment: StoredAttachment, data: bytes) -> None:
+    """Put an image inside the HTML part (multipart/related), where ``cid:`` finds it."""
+    # The first image turns the HTML part into a multipart/related; the next join it.
+    types = ("multipart/related", "text/html")
+    html = min(
+        (part for part in message.walk() if part.get_content_type() in types),
+        key=lambda part: types.index(part.get_content_type()),
+    )
+    maintype, _, subtype = attachment.content_type.partition("/")
+    html.add_related(
+        data,
+        maintype=maintype,
+        subtype=subtype,
+        cid=f"<{attachment.content_id}>",
+        filename=attachment.filename,
+        disposition="inline",
+    )
 
 
 def _attach_bytes(message: EmailMessage, attachment: StoredAttachment, data: bytes) -> None:

@@ -100,6 +100,9 @@ class Complaint(Base):
     locale: Mapped[Locale] = mapped_column(_enum(Locale))
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     product: Mapped[str] = mapped_column(String(200))
+    # The organization file's product family of the product when it was received (None:
+    # none matched, or received before families were kept); reviews count by it.
+    product_family: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text)
     requested_remedy: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -303,3 +306,54 @@ class JournalEntry(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     result: Mapped[Any] = mapped_column(JSON, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Classification(Base):
+    """A complaint's category from a point in time on (ISO 10002 8.2): the assessment
+    sets it, a quality lead may correct it; reviews read the one valid at their period's end."""
+
+    __tablename__ = "classifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(200))
+    # Why it was corrected (empty for the assessment's own).
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Review(Base):
+    """A trend analysis as it was issued: its period, filters and figures (ISO 10002 8.6
+    asks that review records be kept)."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # One review per key (the flow run that made it): a repeated run issues it once.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    period_label: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    files: Mapped[list[ReviewFile]] = relationship(order_by="ReviewFile.filename")
+
+
+class ReviewFile(Base):
+    """A file of a review (its PDF, its CSV, a chart), stored on disk under its id, with
+    the hash that shows it unchanged."""
+
+    __tablename__ = "review_files"
+    __table_args__ = (UniqueConstraint("review_id", "filename"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    review_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reviews.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -119,6 +119,67 @@ class FollowUpPolicy(BaseModel):
     dispute_resolution: str = ""
 
 
+class Named(BaseModel):
+    """A key of the classification with its name in each language (English required)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    key: str
+    en: str = Field(min_length=1)
+    zh_cn: str = Field("", alias="zh-CN")
+
+    def name(self, locale: Locale) -> str:
+        """Return the name in a language (English where none is given)."""
+        return (self.zh_cn if locale == Locale.ZH_CN else "") or self.en
+
+
+class ProductFamily(Named):
+    # Product names or keywords of the family (matched case-insensitively, as a
+    # department's products are).
+    products: list[str] = Field(default_factory=list)
+
+
+class Classification(BaseModel):
+    """How complaints are classified for trend analysis (ISO 10002 8.2): the categories
+    the assessment asks for, and the product families products fall into."""
+
+    categories: dict[str, Named] = Field(default_factory=dict)
+    product_families: dict[str, ProductFamily] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keyed(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {
+            name: {key: {"key": key, **item} for key, item in (value.get(name) or {}).items()}
+            for name in ("categories", "product_families")
+        }
+
+    def family_of(self, product: str) -> str | None:
+        """Return the key of the product family a product belongs to, if any."""
+        wanted = product.casefold()
+        for family in self.product_families.values():
+            if any(p.casefold() in wanted for p in family.products):
+                return family.key
+        return None
+
+
+class ReviewCriteria(BaseModel):
+    """What the trend analysis measures against (ISO 10002 8.2, 8.4)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The acknowledgement should reach the complainant within this many hours.
+    acknowledgement_hours: float = Field(default=1, gt=0)
+    # Complaints on one product family with one cause category this close together
+    # are recurring, when there are at least ``recurrence_at_least`` of them.
+    recurrence_window_days: int = Field(default=90, ge=1)
+    recurrence_at_least: int = Field(default=2, ge=2)
+    # How many earlier periods the trend shows beside the reviewed one.
+    previous_periods: int = Field(default=5, ge=0, le=24)
+
+
 class Organization(BaseModel):
     name: str
     timezone: str = "UTC"
@@ -128,6 +189,8 @@ class Organization(BaseModel):
     departments: dict[str, Department]
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
     follow_up: FollowUpPolicy = Field(default_factory=FollowUpPolicy)
+    classification: Classification = Field(default_factory=Classification)
+    reviews: ReviewCriteria = Field(default_factory=ReviewCriteria)
 
     @field_validator("timezone")
     @classmethod
@@ -218,6 +281,8 @@ def parse_organization(text: str) -> Organization:
             "quality_leads": raw.get("quality", {}).get("leads", []),
             "deadlines": raw.get("deadlines", {}),
             "follow_up": raw.get("follow_up", {}),
+            "classification": raw.get("classification", {}),
+            "reviews": raw.get("reviews", {}),
             "people": people,
             "departments": departments,
         }

@@ -29,10 +29,12 @@ LINE = 5.0
 WIDTHS = {6: (30, 16, 10, 14, 26, 18), 4: (32, 38, 18, 12)}
 
 
-class _ReportPDF(FPDF):
-    def __init__(self, reference: str) -> None:
+class ReportPDF(FPDF):
+    """An A4 page with the reports' margins and a footer of ``footer_text`` and page numbers."""
+
+    def __init__(self, footer_text: str) -> None:
         super().__init__(format="A4")
-        self.reference = reference
+        self.footer_text = footer_text
         self.set_margins(16, 16, 16)
         self.set_auto_page_break(True, margin=18)
 
@@ -40,12 +42,12 @@ class _ReportPDF(FPDF):
         self.set_y(-12)
         self.set_font(FONT, size=8)
         self.set_text_color(*MUTED)
-        self.cell(0, 4, f"{self.reference} · {self.page_no()}/{{nb}}", align="C")
+        self.cell(0, 4, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
 
 
 def render_pdf(content: ReportContent) -> bytes:
     """Return the report as PDF bytes."""
-    pdf = _ReportPDF(content.reference)
+    pdf = ReportPDF(content.reference)
     pdf.set_title(f"{content.title} {content.reference}")
     pdf.set_creator(content.organization)
     # The font is read while the PDF is written, so all of it happens within as_file.
@@ -58,7 +60,7 @@ def render_pdf(content: ReportContent) -> bytes:
         return bytes(pdf.output())
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """Return text without control characters (a PDF shows them as boxes), lines kept."""
     return "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
 
@@ -66,10 +68,10 @@ def _clean(text: str) -> str:
 def _title(pdf: FPDF, content: ReportContent) -> None:
     pdf.set_font(FONT, size=9)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(0, LINE, _clean(content.organization), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, LINE, clean(content.organization), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=20)
     pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(0, 10, _clean(content.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 10, clean(content.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
     pdf.set_text_color(*INK)
     sep = content.separator
@@ -77,67 +79,82 @@ def _title(pdf: FPDF, content: ReportContent) -> None:
         f"{content.reference_label}{sep}{content.reference}    "
         f"{content.generated_label}{sep}{content.generated}"
     )
-    pdf.multi_cell(0, LINE, _clean(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, LINE, clean(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
 
 def _section(pdf: FPDF, number: int, section: Section, none: str, separator: str) -> None:
+    write_heading(pdf, number, section.title)
+    if not section.blocks:
+        write_none(pdf, none)
+    for block in section.blocks:
+        if isinstance(block, Facts):
+            write_facts(pdf, block, separator)
+        else:
+            write_table(pdf, block)
+
+
+def write_heading(pdf: FPDF, number: int, title: str) -> None:
+    """Write a numbered section heading, also an entry of the document outline."""
     pdf.ln(4)
     # Each section is also an entry of the document outline (the reader's bookmarks).
-    pdf.start_section(f"{number}. {section.title}")
+    pdf.start_section(f"{number}. {title}")
     pdf.set_font(FONT, size=14)
     pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(0, 8, f"{number}. {section.title}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 8, f"{number}. {title}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_draw_color(*RULE)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(2)
-    if not section.blocks:
-        _none(pdf, none)
-    for block in section.blocks:
-        if isinstance(block, Facts):
-            _facts(pdf, block, separator)
-        else:
-            _table(pdf, block)
 
 
-def _none(pdf: FPDF, none: str) -> None:
+def write_none(pdf: FPDF, none: str) -> None:
+    """Write the muted line of a section with nothing in it."""
     pdf.set_font(FONT, size=10)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(0, LINE, none, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _block_title(pdf: FPDF, title: str) -> None:
+def write_block_title(pdf: FPDF, title: str) -> None:
+    """Write the title of a block (nothing for an untitled one)."""
     if not title:
         return
     pdf.ln(1)
     pdf.set_font(FONT, size=11)
     pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(0, 6, _clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 6, clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _facts(pdf: FPDF, block: Facts, separator: str) -> None:
+def write_facts(pdf: FPDF, block: Facts, separator: str) -> None:
     """Write each fact as ``label: value``, the value wrapping under it."""
-    _block_title(pdf, block.title)
+    write_block_title(pdf, block.title)
     pdf.set_font(FONT, size=10)
     for fact in block.items:
         pdf.set_x(pdf.l_margin)
         pdf.set_text_color(*MUTED)
-        pdf.write(LINE, f"{_clean(fact.label)}{separator}")
+        pdf.write(LINE, f"{clean(fact.label)}{separator}")
         pdf.set_text_color(*INK)
-        pdf.write(LINE, _clean(fact.value))
+        pdf.write(LINE, clean(fact.value))
         pdf.ln(LINE + 0.8)
     pdf.ln(1)
 
 
-def _table(pdf: FPDF, block: Table) -> None:
-    _block_title(pdf, block.title)
+def write_table(
+    pdf: FPDF,
+    block: Table,
+    *,
+    widths: tuple[float, ...] | None = None,
+    align: str | tuple[str, ...] = "LEFT",
+) -> None:
+    """Write a table; ``widths`` are relative (default: by its number of columns)."""
+    write_block_title(pdf, block.title)
     pdf.set_font(FONT, size=8)
     pdf.set_text_color(*INK)
     pdf.set_draw_color(*RULE)
-    widths = WIDTHS.get(len(block.columns), tuple(1 for _ in block.columns))
+    if widths is None:
+        widths = WIDTHS.get(len(block.columns), tuple(1 for _ in block.columns))
     with pdf.table(
         col_widths=widths,
-        text_align="LEFT",
+        text_align=align,
         line_height=4,
         # The font has one face: headings are shaded, not bold.
         headings_style=FontFace(emphasis=None, color=ACCENT, fill_color=HEADING_FILL),
@@ -145,5 +162,5 @@ def _table(pdf: FPDF, block: Table) -> None:
     ) as table:
         table.row(block.columns)
         for values in block.rows:
-            table.row(tuple(_clean(value) for value in values))
+            table.row(tuple(clean(value) for value in values))
     pdf.ln(2)

@@ -74,6 +74,7 @@ def file_complaints(
             locale=data.complainant.locale,
             channel=data.channel,
             product=data.product,
+            product_family=org.classification.family_of(data.product),
             description=data.description,
             requested_remedy=data.requested_remedy,
             occurred_at=data.occurred_at,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from complaints import repository
 from complaints.audit import record_event
+from complaints.classification import classify
 from complaints.contracts import StepInput
 from complaints.enums import (
     DecisionChannel,
@@ -186,6 +187,8 @@ def record_decision(
     if step.kind is StepKind.ASSESSMENT and payload.get("grade"):
         step.complaint.grade = Grade(payload["grade"])
         step.complaint.safety_relevant = bool(payload.get("safety_relevant"))
+        if payload.get("category"):
+            classify(session, step.complaint_id, payload["category"], by=decided_by, at=decided_at)
     record_event(
         session,
         step.complaint_id,

@@ -121,7 +121,7 @@ def check_uploads(files: list[tuple[str, bytes]], settings: Settings) -> list[st
     return types
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_whole(path: Path, data: bytes) -> None:
     """Write a file whole or not at all, readable by this user only."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")  # mode 0o600
@@ -175,7 +175,7 @@ def store_uploads(
                 sha256=hashlib.sha256(data).hexdigest(),
             )
             path = stored_path(settings, attachment.id)
-            _write(path, data)
+            write_whole(path, data)
             written.append(path)
             attachments.append(attachment)
         session.add_all(attachments)
@@ -228,7 +228,7 @@ def store_generated(
         sha256=hashlib.sha256(data).hexdigest(),
     )
     path = stored_path(settings, attachment.id)
-    _write(path, data)
+    write_whole(path, data)
     try:
         session.add(attachment)
         session.flush()
@@ -252,11 +252,16 @@ def store_generated(
 
 def open_attachment(settings: Settings, attachment: Attachment) -> bytes:
     """Return an attachment's bytes; raise AttachmentDamaged if they are not the upload's."""
+    return read_checked(stored_path(settings, attachment.id), attachment.size, attachment.sha256)
+
+
+def read_checked(path: Path, size: int, sha256: str) -> bytes:
+    """Return a stored file's bytes; raise AttachmentDamaged if missing or altered."""
     try:
-        data = stored_path(settings, attachment.id).read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise AttachmentDamaged(f"attachment {attachment.id} is missing") from exc
+        raise AttachmentDamaged(f"{path.name} is missing") from exc
     digest = hashlib.sha256(data).hexdigest()
-    if len(data) != attachment.size or not hmac.compare_digest(digest, attachment.sha256):
-        raise AttachmentDamaged(f"attachment {attachment.id} was altered after upload")
+    if len(data) != size or not hmac.compare_digest(digest, sha256):
+        raise AttachmentDamaged(f"{path.name} was altered after it was stored")
     return data

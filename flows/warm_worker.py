@@ -73,6 +73,8 @@ PRELOAD = [
     "prefect.deployments.steps",
     "flows.complaint_lifecycle",
     "flows.deadline_watch",
+    # Not flows.complaint_review: it runs once a month and brings matplotlib, which
+    # every fork would otherwise carry; its run imports it.
     "flows.warm_start",  # after the flows: what their first run would load
     # A fork imports the worker's main module again (multiprocessing's preparation):
     # preloaded, that costs a re-execution of its body instead of Prefect's worker stack.

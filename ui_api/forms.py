@@ -70,6 +70,7 @@ def contract_fields(kind: StepKind, form: FormFields, zone: ZoneInfo) -> dict[st
             "ours": None if asks or not ours else ours,
             "valid": None if asks else form.get("valid") or None,
             "grade": None if asks else form.get("grade") or None,
+            "category": "" if asks else form.get("category") or "",
             "safety_relevant": form.get("safety_relevant") == "yes",
             "immediate_action": form.get("immediate_action"),
             "comment": form.get("comment"),
@@ -140,9 +141,14 @@ def _rows(form: FormFields, prefix: str, zone: ZoneInfo) -> list[dict[str, Any]]
     return rows
 
 
-def unknown_people(kind: StepKind, fields: dict[str, Any], org: Organization) -> dict[str, str]:
-    """Return errors for person keys the organization file does not know."""
+def not_in_organization(
+    kind: StepKind, fields: dict[str, Any], org: Organization
+) -> dict[str, str]:
+    """Return errors for person keys and categories the organization file does not know."""
     errors: dict[str, str] = {}
+    category = fields.get("category")
+    if kind is StepKind.ASSESSMENT and category and category not in org.classification.categories:
+        errors["category"] = "choose a category from the list"
     strangers = [key for key in fields.get("attendees", []) if key not in org.people]
     if strangers:
         errors["attendees"] = f"unknown people: {', '.join(strangers)}"

@@ -88,6 +88,7 @@ def step_form(
         person=org.people.get(link.recipient),
         guard=form_guard(token, settings.secret_key.get_secret_value()),
         grades=list(Grade),
+        complaint_categories=list(org.classification.categories.values()),
         measure_types=list(MeasureType),
         people=sorted(org.people.values(), key=lambda p: p.name),
         meeting=meeting_of(db, link),

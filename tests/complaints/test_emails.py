@@ -36,6 +36,9 @@ from complaints.emails import (
     ResponseApprovalRequestContext,
     ResponseContext,
     ResponseRequestContext,
+    ReviewChart,
+    ReviewFigure,
+    ReviewReportContext,
     StatusUpdateContext,
     SurveyRequestContext,
     render_email,
@@ -266,6 +269,17 @@ def _context(kind: EmailKind) -> EmailContext:
             root_cause=HOSTILE,
             issued_at=WHEN,
             attachments=["incident-report-C-2026-000042-en.pdf"],
+        ),
+        EmailKind.REVIEW_REPORT: ReviewReportContext(
+            **common,
+            title="Complaint trend analysis",
+            period="2026-11 (2026-11-01 – 2026-11-30)",
+            scope=HOSTILE,
+            issued_at=WHEN,
+            nothing_happened=True,
+            figures=[ReviewFigure(label="Complaints received", value=HOSTILE)],
+            charts=[ReviewChart(content_id="trend@review", title=HOSTILE)],
+            attachments=["TA-2026-11-en.pdf", "TA-2026-11.csv"],
         ),
     }
     return contexts[kind]

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from complaints.classification import current_category
 from complaints.models import Complaint, Event, Step, utcnow
 from tests.support.forms import ours
 from tests.support.links import form_guard, step_link
@@ -115,11 +116,19 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
         timeout=10,
     )
     assert refused.status_code == 422 and 'class="error"' in refused.text
+    # A category the organization file does not define is refused at its field.
+    unknown = httpx.post(case["link"], data=ours(guard, category="gremlins"), timeout=10)
+    assert unknown.status_code == 422
+    assert (
+        "choose a category from the list" in unknown.text and 'value="gremlins"' not in unknown.text
+    )
     assert _snapshot(stack_sessions, created["id"]) == before
 
     decided = httpx.post(
         case["link"],
-        data=ours(guard, grade="major_complaint", comment="Seal failure confirmed"),
+        data=ours(
+            guard, grade="major_complaint", category="safety", comment="Seal failure confirmed"
+        ),
         timeout=10,
     )
     assert decided.status_code == 200
@@ -143,6 +152,8 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
         }
         assert step.decision["question"] == "" and step.decision["meeting_minutes"] == 45
         assert step.applied_at is not None
+        # Classified for the trend analysis (ISO 10002 8.2), by the handler, as decided.
+        assert current_category(session, _uuid(created["id"])) == "safety"
     progress = stack.complaint(created["id"])
     assert progress["stage"] == "containment" and progress["grade"] == "major_complaint"
 

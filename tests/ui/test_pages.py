@@ -117,6 +117,7 @@ def _context(org: Organization, kind: StepKind) -> dict[str, object]:
         "person": org.people["li-wei"],
         "guard": "abc",
         "grades": list(Grade),
+        "complaint_categories": list(org.classification.categories.values()),
         "measure_types": list(MeasureType),
         "people": list(org.people.values()),
         "meeting": meeting,
@@ -182,6 +183,10 @@ def test_every_step_page_renders_in_both_languages_with_its_deadline_rule(
         assert re.search(r"\b3\b", figures) and "Kettle K2" in figures
     if kind is StepKind.RESPONSE_DECISION:
         assert "ISO 10003" in page and "12315" in page  # the last round points outside
+    if kind is StepKind.ASSESSMENT:
+        # The categories of the organization file, in the reader's language (ISO 10002 8.2).
+        defect = "产品缺陷" if locale is Locale.ZH_CN else "Product defect"
+        assert f'<option value="product-defect" >{defect}</option>' in page
 
 
 @pytest.mark.parametrize("locale", list(Locale))

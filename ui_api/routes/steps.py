@@ -166,7 +166,7 @@ def _decide(
         )
     except ValidationError as exc:
         return refuse(forms.field_errors(exc, values))
-    if errors := forms.unknown_people(kind, values, org) or actions.plan_problems_for(
+    if errors := forms.not_in_organization(kind, values, org) or actions.plan_problems_for(
         link.step, decision
     ):
         return refuse(errors)

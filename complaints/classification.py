@@ -1,0 +1,69 @@
+"""A complaint's category over time (ISO 10002 8.2): set by the assessment, corrected later.
+
+Each classification is a row valid from its time on, so a review counts a complaint by
+the category it had at the review period's end, and can show it as classified now.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from complaints.audit import record_event
+from complaints.enums import EventKind
+from complaints.models import Classification, Complaint, utcnow
+
+
+def classify(
+    session: Session,
+    complaint_id: uuid.UUID,
+    category: str,
+    *,
+    by: str,
+    at: datetime | None = None,
+    reason: str = "",
+) -> Classification:
+    """Record a complaint's category from ``at`` on (a correction says why)."""
+    row = Classification(
+        complaint_id=complaint_id, category=category, at=at or utcnow(), by=by, reason=reason
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        complaint_id,
+        EventKind.COMPLAINT_CLASSIFIED,
+        actor=by,
+        data={"category": category, "reason": reason},
+        at=row.at,
+    )
+    return row
+
+
+def category_as_at(moment: datetime | None) -> ColumnElement[str | None]:
+    """Return, for the complaint of the enclosing query, its category at ``moment``
+    (None: the latest) as a correlated scalar subquery."""
+    latest: Select[tuple[str]] = select(Classification.category).where(
+        Classification.complaint_id == Complaint.id
+    )
+    if moment is not None:
+        latest = latest.where(Classification.at < moment)
+    return (
+        latest.order_by(Classification.at.desc(), Classification.id.desc())
+        .limit(1)
+        .correlate(Complaint)
+        .scalar_subquery()
+    )
+
+
+def current_category(session: Session, complaint_id: uuid.UUID) -> str | None:
+    """Return a complaint's category now (None: unclassified)."""
+    return session.scalar(
+        select(Classification.category)
+        .where(Classification.complaint_id == complaint_id)
+        .order_by(Classification.at.desc(), Classification.id.desc())
+        .limit(1)
+    )

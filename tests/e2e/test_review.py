@@ -1,0 +1,122 @@
+"""The trend analysis on the real stack: a run of the ``complaint-review`` deployment
+over a known data set mails each recipient the figures in their language, with charts
+inside the email and the PDF and CSV attached, adds a version to the keyed artifact in
+Prefect, and keeps the review with its files' hashes (ISO 10002 8.2-8.4, 8.6)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints.dev_mailbox import StoredMessage
+from complaints.models import Review
+from tests.support.prefect_scan import everything_prefect_holds
+from tests.support.review_data import COMPLAINANT_EMAIL, COMPLAINANT_NAME, load
+from tests.support.stack import PrefectServer, Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+LEAD = "zhang.min@acme.example"  # zh-CN
+MANAGER = "tom.hughes@acme.example"  # en
+
+
+def _start_review(server: PrefectServer, parameters: dict[str, Any]) -> str:
+    deployment = server.get("/deployments/name/complaint-review/complaint-review")
+    run = server.post(
+        f"/deployments/{deployment['id']}/create_flow_run", {"parameters": parameters}
+    )
+    return str(run["id"])
+
+
+def _parts(message: StoredMessage, content_type: str) -> list[Any]:
+    return [part for part in message.message.walk() if part.get_content_type() == content_type]
+
+
+def _file(message: StoredMessage, content_type: str) -> bytes:
+    found = [p.get_payload(decode=True) for p in _parts(message, content_type) if p.get_filename()]
+    assert len(found) == 1 and isinstance(found[0], bytes), content_type
+    return found[0]
+
+
+def test_a_review_run_mails_the_analysis_keeps_it_and_shows_it_in_prefect(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    with stack_sessions.begin() as session:
+        load(session)
+    run_id = _start_review(
+        prefect_server,
+        {"period": "month", "first_day": "2025-03-01", "recipients": ["zhang-min", "tom-hughes"]},
+    )
+    final = eventually(
+        lambda: (
+            (state := prefect_server.flow_run(run_id)["state"])["type"]
+            in ("COMPLETED", "FAILED", "CRASHED")
+            and state
+        ),
+        seconds=180,
+        what="the review run to end",
+    )
+    assert final["type"] == "COMPLETED", final
+
+    english = eventually(lambda: stack.mail_to(MANAGER, "TA-2025-03"), what="the English report")
+    chinese = eventually(lambda: stack.mail_to(LEAD, "TA-2025-03"), what="the Chinese report")
+    assert len(english) == len(chinese) == 1  # one each, though the run delivered and the
+    [en], [zh] = english, chinese  # loop may have tried too
+    assert en.subject == "Complaint trend analysis TA-2025-03"
+    assert "投诉趋势分析" in zh.subject
+    # Key figures in the text; charts inside the HTML (cid: images in multipart/related).
+    assert "7" in en.part("plain") and "2 / 4" in en.part("plain")
+    html = en.part("html")
+    images = _parts(en, "image/png")
+    assert len(images) >= 2
+    for image in images:
+        content_id = str(image["Content-ID"]).strip("<>")
+        assert f"cid:{content_id}" in html
+        assert image.get_payload(decode=True).startswith(b"\x89PNG")
+    related = _parts(en, "multipart/related")
+    assert len(related) == 1
+    # The PDF of each reader's language, and the CSV of the rows behind the figures.
+    pdf_en, pdf_zh = (
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).replace("\x00", "")
+        for data in (_file(en, "application/pdf"), _file(zh, "application/pdf"))
+    )
+    assert "Complaint trend analysis" in pdf_en and "2025-03" in pdf_en
+    assert "投诉趋势分析" in pdf_zh and "产品缺陷" in pdf_zh
+    rows = list(csv.DictReader(io.StringIO(_file(en, "text/csv").decode("utf-8-sig"))))
+    march = [r for r in rows if r["new_in_period"] == "1"]
+    assert (len(rows), len(march)) == (9, 7)
+    assert sum(r["category_at_end"] == "product-defect" for r in march) == 2
+
+    # Kept: the review, its recipients and every file, unchanged since (hash).
+    with stack_sessions() as session:
+        review = session.scalars(select(Review).where(Review.key == f"flow-run:{run_id}")).one()
+        assert review.figures["counts"] == {
+            "label": "2025-03",
+            "new": 7,
+            "closed": 3,
+            "open_at_end": 6,
+        }
+        assert review.recipients == ["zhang-min", "tom-hughes"]
+        kinds = sorted(f.content_type for f in review.files)
+        assert kinds.count("application/pdf") == 2 and kinds.count("text/csv") == 1
+        for stored in review.files:
+            data = (stack.workdir / "uploads" / stored.id.hex[:2] / stored.id.hex).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == stored.sha256
+
+    # Prefect: a version of the keyed artifact, and nothing of the complainant anywhere.
+    artifacts = prefect_server.post(
+        "/artifacts/filter", {"artifacts": {"key": {"any_": ["complaint-review-all"]}}}
+    )
+    assert any(a["flow_run_id"] == run_id for a in artifacts)
+    mine = next(a for a in artifacts if a["flow_run_id"] == run_id)
+    assert "TA-2025-03" in mine["data"] and "| Product defect | 2 |" in mine["data"]
+    exposed = everything_prefect_holds(prefect_server, run_id, "review TA-2025-03 issued")
+    assert "TA-2025-03" in exposed
+    assert [s for s in (COMPLAINANT_NAME, COMPLAINANT_EMAIL) if s in exposed] == []
