@@ -7,6 +7,7 @@ messages at ``/dev/mailbox``; the tests use it to read the emails the system sen
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
 import mailbox
@@ -44,6 +45,19 @@ class StoredMessage:
         """Return the text of the ``text/<subtype>`` part ('' if there is none)."""
         body = self.message.get_body(preferencelist=(subtype,))
         return str(body.get_content()) if body is not None else ""
+
+    def html_with_images(self) -> str:
+        """Return the HTML part with its inline images (``cid:``) as data URIs, so a
+        browser page shows them as a mail client would."""
+        html = self.part("html")
+        for part in self.message.walk():
+            content_id = str(part.get("Content-ID") or "").strip("<>")
+            data = part.get_payload(decode=True)
+            if content_id and part.get_content_maintype() == "image" and isinstance(data, bytes):
+                encoded = base64.b64encode(data).decode()
+                uri = f"data:{part.get_content_type()};base64,{encoded}"
+                html = html.replace(f"cid:{content_id}", uri)
+        return html
 
 
 class Maildir:

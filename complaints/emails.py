@@ -246,6 +246,13 @@ class ReviewReportContext(EmailContext):
     attachments: list[str]
 
 
+class SignInContext(EmailContext):
+    """A quality lead's single-use link into the reviews area."""
+
+    url: str
+    expires_at: datetime
+
+
 class StatusUpdateContext(EmailContext):
     product: str
     stage: str
@@ -292,6 +299,7 @@ CONTEXTS: dict[EmailKind, type[EmailContext]] = {
     EmailKind.CLOSING_NOTICE: ClosingNoticeContext,
     EmailKind.INCIDENT_REPORT: IncidentReportContext,
     EmailKind.REVIEW_REPORT: ReviewReportContext,
+    EmailKind.SIGN_IN: SignInContext,
 }
 
 SUBJECTS: dict[EmailKind, str] = {
@@ -320,6 +328,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.CLOSING_NOTICE: "Closed: complaint %(reference)s",
     EmailKind.INCIDENT_REPORT: "Incident report %(reference)s",
     EmailKind.REVIEW_REPORT: "Complaint trend analysis %(reference)s",
+    EmailKind.SIGN_IN: "Your sign-in link to the reviews (%(reference)s)",
 }
 
 

@@ -242,3 +242,4 @@ class EmailKind(StrEnum):
     CLOSING_NOTICE = "closing_notice"
     INCIDENT_REPORT = "incident_report"
     REVIEW_REPORT = "review_report"
+    SIGN_IN = "sign_in"

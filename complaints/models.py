@@ -323,6 +323,20 @@ class Classification(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class SignInToken(Base):
+    """A single-use link that signs a quality lead in to the reviews area; only its hash
+    is stored."""
+
+    __tablename__ = "sign_in_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Review(Base):
     """A trend analysis as it was issued: its period, filters and figures (ISO 10002 8.6
     asks that review records be kept)."""

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     mailbox_dir: Path = PROJECT_DIR / "var" / "mailbox"
     # Name of the deployment each complaint runs as ("<flow name>/<deployment name>").
     lifecycle_deployment: str = "complaint-lifecycle/complaint-lifecycle"
+    # The trend analysis deployment quality leads run and schedule from the reviews area.
+    review_deployment: str = "complaint-review/complaint-review"
+    # A quality lead's emailed sign-in link works this long, once; the session it opens
+    # lasts this many hours.
+    sign_in_link_minutes: int = 15
+    review_session_hours: int = 8
     # How often the web app's background loop starts pending runs, resumes decided
     # steps and delivers queued mail.
     reconcile_interval_seconds: float = 1.0

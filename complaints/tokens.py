@@ -36,6 +36,23 @@ def guard_matches(token: str, secret: str, posted: str) -> bool:
     return hmac.compare_digest(form_guard(token, secret), posted)
 
 
+def sign_session(person: str, expires_at: int, secret: str) -> str:
+    """Return a signed session value: a person key and when it expires (epoch seconds)."""
+    value = f"{person}.{expires_at}"
+    mac = base64.urlsafe_b64encode(_mac(secret, "session", value)[:18]).decode()
+    return f"{value}.{mac}"
+
+
+def verify_session(signed: str, secret: str, now: int) -> str | None:
+    """Return the person a session value stands for, or None if forged or expired."""
+    value, _, mac = signed.rpartition(".")
+    person, _, expires = value.rpartition(".")
+    if not person or not expires.isdigit() or int(expires) <= now:
+        return None
+    expected = base64.urlsafe_b64encode(_mac(secret, "session", value)[:18]).decode()
+    return person if hmac.compare_digest(expected, mac) else None
+
+
 def sign_status(complaint_id: uuid.UUID, secret: str) -> str:
     """Return the login-free token of a complaint's status page."""
     mac = _mac(secret, "status", str(complaint_id))[:16]

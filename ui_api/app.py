@@ -1,4 +1,4 @@
-"""The web app: intake API, step pages, status pages, development mailbox."""
+"""The web app: intake API, step pages, status pages, the reviews area, development mailbox."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from ui_api.intake_writer import IntakeWriter
 from ui_api.links import add_link_pages
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
-from ui_api.routes import dev, files, intake, status, steps
+from ui_api.review_access import NotSignedIn
+from ui_api.routes import dev, files, intake, reviews, status, steps
 
 # Largest request body; step-link POSTs may carry uploads on top (see _body_limit).
 MAX_BODY_BYTES = 256 * 1024
@@ -92,12 +93,20 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.include_router(steps.router)
     app.include_router(files.router)
     app.include_router(status.router)
+    app.include_router(reviews.router)
     if settings.dev_mailbox_enabled:
         app.include_router(dev.router)
     app.mount("/static", StaticFiles(directory=PROJECT_DIR / "templates" / "static"), "static")
     _add_middleware(app)
     _add_pages(app)
     add_link_pages(app)
+
+    @app.exception_handler(NotSignedIn)
+    async def sign_in_first(request: Request, _exc: NotSignedIn) -> HTMLResponse:
+        org = load_organization(settings.organization_file)
+        locale = locale_from_request(request)
+        return render_page("reviews_sign_in", locale=locale, org=org, status_code=401)
+
     return app
 
 

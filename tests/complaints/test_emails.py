@@ -39,6 +39,7 @@ from complaints.emails import (
     ReviewChart,
     ReviewFigure,
     ReviewReportContext,
+    SignInContext,
     StatusUpdateContext,
     SurveyRequestContext,
     render_email,
@@ -280,6 +281,9 @@ def _context(kind: EmailKind) -> EmailContext:
             figures=[ReviewFigure(label="Complaints received", value=HOSTILE)],
             charts=[ReviewChart(content_id="trend@review", title=HOSTILE)],
             attachments=["TA-2026-11-en.pdf", "TA-2026-11.csv"],
+        ),
+        EmailKind.SIGN_IN: SignInContext(
+            **common, url="https://example.test/reviews/sign-in/tok", expires_at=WHEN
         ),
     }
     return contexts[kind]

@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from typing import Any
 
+import httpx
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -120,3 +122,133 @@ def test_a_review_run_mails_the_analysis_keeps_it_and_shows_it_in_prefect(
     exposed = everything_prefect_holds(prefect_server, run_id, "review TA-2025-03 issued")
     assert "TA-2025-03" in exposed
     assert [s for s in (COMPLAINANT_NAME, COMPLAINANT_EMAIL) if s in exposed] == []
+
+
+def _area_session(stack: Stack) -> tuple[httpx.Client, str]:
+    """Sign the quality lead in over HTTP from the link the mail server received."""
+    client = httpx.Client(base_url=stack.base_url, timeout=10)
+    assert client.post("/reviews/sign-in", data={"email": LEAD}).status_code == 200
+    mail = eventually(
+        lambda: [m for m in stack.mailbox.store.messages() if LEAD in m.to and "S-" in m.subject],
+        what="the sign-in link",
+    )
+    link = re.search(r"https?://\S+/reviews/sign-in/[A-Za-z0-9_-]+", mail[-1].part("plain"))
+    assert link is not None
+    path = link.group(0).removeprefix(stack.base_url)
+    assert client.post(path).status_code == 303
+    page = client.get("/reviews")
+    guard = re.search(r'name="guard" value="([0-9a-f]+)"', page.text)
+    assert page.status_code == 200 and guard is not None
+    return client, guard.group(1)
+
+
+def test_a_quality_lead_schedules_a_review_and_its_run_mails_the_report(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    client, guard = _area_session(stack)
+    created = client.post(
+        "/reviews/schedules",
+        data={
+            "guard": guard,
+            "period": "month",
+            "day": "3",
+            "time": "06:00",
+            "timezone": "Europe/Berlin",
+            "recipients": ["maria-lopez"],
+            "active": "yes",
+        },
+    )
+    assert created.status_code == 303
+    deployment = prefect_server.get("/deployments/name/complaint-review/complaint-review")
+    schedule = next(
+        s
+        for s in prefect_server.get(f"/deployments/{deployment['id']}/schedules")
+        if s["parameters"].get("recipients") == ["maria-lopez"]
+    )
+    # The default schedule the web app adds, inactive, is there too (once).
+    slugs = [s["slug"] for s in prefect_server.get(f"/deployments/{deployment['id']}/schedules")]
+    assert slugs.count("monthly-trend-analysis") == 1
+
+    # The server schedules its runs; the next one is moved to now and the worker runs it.
+    prefect_server.post(f"/deployments/{deployment['id']}/schedule", {})
+    scheduled = eventually(
+        lambda: [
+            r
+            for r in prefect_server.post(
+                "/flow_runs/filter",
+                {
+                    "deployments": {"id": {"any_": [deployment["id"]]}},
+                    "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+                },
+            )
+            if r["parameters"].get("recipients") == ["maria-lopez"]
+        ],
+        what="a run of the schedule",
+    )
+    run = min(scheduled, key=lambda r: r["expected_start_time"])
+    assert run["parameters"] == {"period": "month", "recipients": ["maria-lopez"]}
+    prefect_server.post(
+        f"/flow_runs/{run['id']}/set_state",
+        {"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": None}}, "force": True},
+    )
+    report = eventually(
+        lambda: [
+            m
+            for m in stack.mailbox.store.messages()
+            if "maria.lopez@acme.example" in m.to and "Complaint trend analysis" in m.subject
+        ],
+        seconds=180,
+        what="the scheduled review's report",
+    )
+    with stack_sessions() as session:
+        review = session.scalars(select(Review).where(Review.key == f"flow-run:{run['id']}")).one()
+    assert len(report) == 1 and review.period_label in report[0].subject
+    assert _parts(report[0], "image/png")  # its charts inside
+
+    # Paused and deleted from the area: Prefect holds no such schedule any more.
+    assert (
+        client.post(
+            f"/reviews/schedules/{schedule['id']}/delete", data={"guard": guard}
+        ).status_code
+        == 303
+    )
+    left = prefect_server.get(f"/deployments/{deployment['id']}/schedules")
+    assert all(s["id"] != schedule["id"] for s in left)
+    # The review is listed in the area with its files to download.
+    page = client.get("/reviews").text
+    pdf = re.search(rf'href="(/reviews/files/[0-9a-f-]+)">TA-{review.period_label}[^<]*\.pdf', page)
+    assert pdf is not None
+    download = client.get(pdf.group(1))
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+
+    # Run now, for any days: a run of the deployment with exactly those parameters.
+    started = client.post(
+        "/reviews/run",
+        data={
+            "guard": guard,
+            "period": "days",
+            "first_day": "2025-03-01",
+            "last_day": "2025-03-15",
+            "recipients": ["maria-lopez"],
+            "department": "kitchen",
+        },
+    )
+    assert started.status_code == 303 and started.headers["location"] == "/reviews?done=started"
+    expected = {
+        "period": "days",
+        "first_day": "2025-03-01",
+        "last_day": "2025-03-15",
+        "recipients": ["maria-lopez"],
+        "department": "kitchen",
+    }
+    eventually(
+        lambda: [
+            r
+            for r in prefect_server.post(
+                "/flow_runs/filter", {"deployments": {"id": {"any_": [deployment["id"]]}}}
+            )
+            if r["parameters"] == expected
+        ],
+        what="the run started from the area",
+    )
+    client.close()

@@ -1,9 +1,10 @@
 """The web app's background loop: small jobs, one round after another.
 
 Each round starts pending runs, resumes decided steps and restarts reopened runs; every
-few seconds it also revives dead runs and repairs stranded ones; and it delivers the
-mail that is due. Each job fails on its own (mail still goes out while Prefect is down)
-and the next round retries. A request that changed something wakes the loop at once.
+few seconds it also revives dead runs and repairs stranded ones (and, until it has, adds
+the default review schedule); and it delivers the mail that is due. Each job fails on
+its own (mail still goes out while Prefect is down) and the next round retries. A
+request that changed something wakes the loop at once.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from contextlib import suppress
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import outbox
+from complaints.organization import load_organization
 from complaints.settings import Settings
 from ui_api.background import runs
-from ui_api.background.prefect_runs import PrefectRuns, connect
+from ui_api.background.prefect_runs import PrefectRuns, ReviewDeployment, connect
 from ui_api.background.records import Records
 
 logger = logging.getLogger("complaints.orchestration")
 REVIVAL_INTERVAL_SECONDS = 5.0
+# The trend analysis quality leads find ready to turn on: the month before, on the 1st
+# at 08:00 in the organization's zone (ISO 10002 8.2).
+DEFAULT_REVIEW_SCHEDULE = {"slug": "monthly-trend-analysis", "cron": "0 8 1 * *"}
 # A decision often arrives while its run is still on the way to the suspend (its email
 # went out first): the loop looks again this soon, then twice as late each round.
 FIRST_RECHECK_SECONDS = 0.05
@@ -41,6 +46,7 @@ class BackgroundLoop:
         self._next_revival = 0.0
         self._not_yet_suspended = False
         self._recheck = FIRST_RECHECK_SECONDS
+        self._review_schedule_ensured = False
 
     def wake(self) -> None:
         """Ask the loop to run now (callable from any thread)."""
@@ -78,12 +84,23 @@ class BackgroundLoop:
                 ),
                 ("repair_stranded_runs", lambda: runs.repair_stranded_runs(prefect, self.records)),
             ]
+            if not self._review_schedule_ensured:
+                jobs.append(("ensure_review_schedule", lambda: self._ensure_schedule(prefect)))
         for name, job in jobs:
             try:
                 await job()
             except Exception as exc:  # the next round retries
                 logger.warning("%s failed: %s", name, type(exc).__name__)
         await outbox.deliver(self.sessions, self.settings)
+
+    async def _ensure_schedule(self, prefect: PrefectRuns) -> None:
+        reviews = ReviewDeployment(prefect.client, self.settings.review_deployment)
+        await reviews.ensure_schedule(
+            **DEFAULT_REVIEW_SCHEDULE,
+            timezone=load_organization(self.settings.organization_file).timezone,
+            parameters={"period": "month"},
+        )
+        self._review_schedule_ensured = True
 
     async def _resume(self, prefect: PrefectRuns) -> None:
         self._not_yet_suspended = False

@@ -34,7 +34,7 @@ def show_message(key: str, request: Request, org: OrganizationDep) -> HTMLRespon
     message = _store(request).get(key)
     if message is None:
         raise HTTPException(404, "no such message")
-    html = message.part("html").replace("<head>", '<head><base target="_top">', 1)
+    html = message.html_with_images().replace("<head>", '<head><base target="_top">', 1)
     return render_page(
         "mailbox_message",
         locale=locale_from_request(request),

@@ -1,0 +1,133 @@
+"""The reviews area's page: past reviews, a review to run now, and the schedules."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from complaints.enums import Locale
+from complaints.i18n import format_datetime
+from complaints.models import Review, utcnow
+from complaints.organization import Organization, Person
+from complaints.reviews.view import key_label
+from complaints.settings import Settings
+from ui_api.background.prefect_runs import ReviewDeployment, ReviewSchedule, connect
+from ui_api.pages import render_page
+from ui_api.review_access import locale_of, session_guard
+from ui_api.review_forms import PERIODS
+
+logger = logging.getLogger("complaints.reviews")
+LATEST = 50
+# A form shown again with what was posted and its errors: (form, errors).
+Posted = tuple[FormData, dict[str, str]]
+
+
+def _values(form: FormData | None) -> dict[str, Any]:
+    if form is None:
+        return {}
+    values: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "recipients"}
+    values["recipients"] = [str(r) for r in form.getlist("recipients")]
+    return values
+
+
+def _scope(parameters: dict[str, Any], org: Organization, locale: Locale) -> str:
+    parts = []
+    if parameters.get("department"):
+        parts.append(key_label("department", parameters["department"], org, locale))
+    if parameters.get("product_family"):
+        parts.append(key_label("product_family", parameters["product_family"], org, locale))
+    return " · ".join(parts)
+
+
+def _schedule_view(schedule: ReviewSchedule, org: Organization, locale: Locale) -> dict[str, Any]:
+    parameters = schedule.parameters
+    zone = ZoneInfo(schedule.timezone)
+    return {
+        "id": str(schedule.id),
+        "slug": schedule.slug,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "active": schedule.active,
+        "period": parameters.get("period", "month"),
+        "recipients": [
+            org.people[k].name for k in parameters.get("recipients", []) if k in org.people
+        ],
+        "scope": _scope(parameters, org, locale),
+        "next_runs": [format_datetime(m, zone, locale) for m in schedule.next_runs],
+        "errors": {},
+        "values": {
+            "period": parameters.get("period", "month"),
+            "cron": schedule.cron,
+            "timezone": schedule.timezone,
+            "active": "yes" if schedule.active else "",
+            "recipients": list(parameters.get("recipients", [])),
+            "department": parameters.get("department") or "",
+            "product_family": parameters.get("product_family") or "",
+        },
+    }
+
+
+async def _schedules(settings: Settings) -> list[ReviewSchedule] | None:
+    try:
+        async with connect() as client:
+            deployment = ReviewDeployment(client, settings.review_deployment)
+            return await deployment.schedules(now=utcnow())
+    except Exception as exc:  # Prefect away: the rest of the area still works
+        logger.warning("review schedules unavailable: %s", type(exc).__name__)
+        return None
+
+
+async def dashboard(
+    request: Request,
+    db: Session,
+    org: Organization,
+    settings: Settings,
+    person: Person,
+    *,
+    run: Posted | None = None,
+    schedule: tuple[str, FormData, dict[str, str]] | None = None,
+) -> HTMLResponse:
+    """Render the area for a signed-in quality lead (422 with a form's errors)."""
+    locale = locale_of(person)
+    reviews = db.scalars(select(Review).order_by(Review.created_at.desc()).limit(LATEST)).all()
+    schedules = await _schedules(settings)
+    views = [_schedule_view(s, org, locale) for s in schedules or []]
+    editing_id, editing_form, editing_errors = schedule or ("", None, {})
+    for view in views:
+        if view["id"] == editing_id:
+            view["values"], view["errors"] = _values(editing_form), editing_errors
+    return render_page(
+        "reviews",
+        locale=locale,
+        org=org,
+        zone=org.zone_of(person),
+        status_code=422 if run or schedule else 200,
+        person=person,
+        guard=session_guard(request, settings),
+        reviews=[
+            {"review": r, "scope": _scope(r.filters, org, locale), "files": r.files}
+            for r in reviews
+        ],
+        schedules=views,
+        schedules_unavailable=schedules is None,
+        new_schedule={
+            "values": _values(editing_form) if editing_id == "new" else {},
+            "errors": editing_errors if editing_id == "new" else {},
+        },
+        run_values=_values(run[0]) if run else {},
+        run_errors=run[1] if run else {},
+        periods=PERIODS,
+        people=sorted(org.people.values(), key=lambda p: p.name),
+        leads=org.quality_leads,
+        departments=list(org.departments.values()),
+        families=list(org.classification.product_families.values()),
+        org_zone=org.timezone,
+        done=request.query_params.get("done", ""),
+    )
