@@ -75,6 +75,7 @@ bench: bytecode
 	$(PY) bench/whole_life.py
 	$(PY) bench/open_complaints.py
 	$(PY) bench/smtp_outage.py
+	$(PY) bench/review.py
 
 fmt: install
 	$(PY) -m ruff format .

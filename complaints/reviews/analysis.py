@@ -7,6 +7,7 @@ hours of one period's complaints come back, for their median and 90th percentile
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
     String,
+    Subquery,
     and_,
     case,
     func,
@@ -23,12 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from complaints.classification import category_as_at
 from complaints.contracts import DISSATISFIED_AT_MOST
 from complaints.enums import EventKind, ProblemScope, StepKind, StepStatus
 from complaints.models import Complaint, Event, OutboxMessage, Step, StepNotice
 from complaints.organization import Organization
 from complaints.reviews.figures import (
+    PARETO_DIMENSIONS,
     Count,
     Filters,
     Outcomes,
@@ -42,9 +44,10 @@ from complaints.reviews.figures import (
 )
 from complaints.reviews.periods import previous_periods
 from complaints.reviews.queries import (
-    decided_value,
+    classification_at,
     hours_between,
     in_scope,
+    latest_decision,
     quantile,
     received_in,
 )
@@ -89,13 +92,20 @@ def period_counts(
 
 
 def _grouped(
-    session: Session, key: SQLColumnExpression[Any], where: list[ColumnElement[bool]]
+    session: Session,
+    key: SQLColumnExpression[Any],
+    where: list[ColumnElement[bool]],
+    joined: Subquery | None = None,
 ) -> list[Count]:
+    """Count complaints per key, most first (a key of a joined per-complaint subquery)."""
     # As plain text: an enum column's type would refuse the "" of a missing value.
     label = func.coalesce(type_coerce(key, String), "").label("key")
     counted = func.count()
+    query = select(label, counted).select_from(Complaint)
+    if joined is not None:
+        query = query.outerjoin(joined, joined.c.complaint_id == Complaint.id)
     rows = session.execute(
-        select(label, counted).where(*where).group_by(label).order_by(counted.desc(), label)
+        query.where(*where).group_by(label).order_by(counted.desc(), label)
     ).all()
     return [Count(str(k), int(n)) for k, n in rows]
 
@@ -105,17 +115,22 @@ def pareto(
 ) -> dict[str, list[Count]]:
     """Return the period's new complaints counted per key of each dimension."""
     where = [received_in(period.start, period.end), *scope]
-    keys: dict[str, SQLColumnExpression[Any]] = {
-        "category": category_as_at(period.end),
-        "category_now": category_as_at(None),
-        "product_family": Complaint.product_family,
-        "product": Complaint.product,
-        "cause_category": decided_value(StepKind.CAUSE_ANALYSIS, "category", before=period.end),
-        "department": Complaint.department,
-        "channel": Complaint.channel,
-        "grade": Complaint.grade,
+    among = select(Complaint.id).where(*where)
+    at_end, now = classification_at(period.end, among), classification_at(None, among)
+    cause = latest_decision(StepKind.CAUSE_ANALYSIS, ("category",), before=period.end, among=among)
+    keys: dict[str, tuple[SQLColumnExpression[Any], Subquery | None]] = {
+        "category": (at_end.c.category, at_end),
+        "category_now": (now.c.category, now),
+        "product_family": (Complaint.product_family, None),
+        "product": (Complaint.product, None),
+        "cause_category": (cause.c.category, cause),
+        "department": (Complaint.department, None),
+        "channel": (Complaint.channel, None),
+        "grade": (Complaint.grade, None),
     }
-    return {name: _grouped(session, key, where) for name, key in keys.items()}
+    return {
+        name: _grouped(session, keys[name][0], where, keys[name][1]) for name in PARETO_DIMENSIONS
+    }
 
 
 def problems(
@@ -125,26 +140,34 @@ def problems(
 
     Systemic: the root cause's scope says the problem is shared. Recurring: at least
     ``recurrence_at_least`` complaints on one product family with one cause category
-    within ``recurrence_window_days`` of each other (earlier and later ones count).
+    within ``recurrence_window_days`` of each other (earlier ones, and later ones of
+    the period, count).
     """
     window = timedelta(days=org.reviews.recurrence_window_days)
-    cause = decided_value(StepKind.CAUSE_ANALYSIS, "category", before=period.end)
-    cause_scope = decided_value(StepKind.CAUSE_ANALYSIS, "scope", before=period.end)
+    nearby = [
+        Complaint.received_at >= period.start - window,
+        Complaint.received_at < period.end,
+        *scope,
+    ]
+    cause = latest_decision(
+        StepKind.CAUSE_ANALYSIS,
+        ("category", "scope"),
+        before=period.end,
+        among=select(Complaint.id).where(*nearby),
+    )
     rows = session.execute(
-        select(
-            Complaint.id, Complaint.received_at, Complaint.product_family, cause, cause_scope
-        ).where(
-            Complaint.received_at >= period.start - window,
-            Complaint.received_at < period.end,
-            *scope,
-        )
+        select(Complaint.received_at, Complaint.product_family, cause.c.category, cause.c.scope)
+        .outerjoin(cause, cause.c.complaint_id == Complaint.id)
+        .where(*nearby)
     ).all()
     neighbours: dict[tuple[str, str], list[datetime]] = {}
-    for _id, received, family, category, _scope in rows:
+    for received, family, category, _scope in rows:
         if family and category:
             neighbours.setdefault((family, category), []).append(received)
+    for moments in neighbours.values():
+        moments.sort()
     systemic = recurring = one_off = not_analysed = 0
-    for _id, received, family, category, shared in rows:
+    for received, family, category, shared in rows:
         if received < period.start:
             continue
         if not category:
@@ -171,7 +194,8 @@ def problems(
 
 
 def _within(moments: list[datetime], moment: datetime, window: timedelta) -> int:
-    return sum(1 for other in moments if abs(other - moment) <= window)
+    """Count the (sorted) moments within ``window`` of ``moment``, itself included."""
+    return bisect_right(moments, moment + window) - bisect_left(moments, moment - window)
 
 
 def _share(
@@ -242,7 +266,11 @@ def _step_share(
     """
     latest = (
         select(Step.complaint_id, func.max(Step.opened_at).label("opened_at"))
-        .where(Step.kind == kind, Step.opened_at < end)
+        .where(
+            Step.kind == kind,
+            Step.opened_at < end,
+            Step.complaint_id.in_(select(Complaint.id).where(*new)),
+        )
         .group_by(Step.complaint_id)
         .subquery()
     )
@@ -291,14 +319,19 @@ def outcomes(session: Session, period: Period, scope: list[ColumnElement[bool]])
     """Return how the complaints closed in the period ended, and the actions at its end."""
     start, end = period.start, period.end
     closed = [Complaint.closed_at >= start, Complaint.closed_at < end, *scope]
-    first_answer = decided_value(
-        StepKind.RESPONSE_DECISION, "accepted", before=end, latest=False, boolean=True
+    first = latest_decision(
+        StepKind.RESPONSE_DECISION,
+        ("accepted",),
+        before=end,
+        first=True,
+        boolean=True,
+        among=select(Complaint.id).where(*closed),
     )
     answered, accepted = session.execute(
-        select(
-            func.count(first_answer),
-            func.count().filter(first_answer.is_(True)),
-        ).where(*closed)
+        select(func.count(), func.count().filter(first.c.accepted.is_(True)))
+        .select_from(Complaint)
+        .join(first, first.c.complaint_id == Complaint.id)
+        .where(*closed)
     ).one()
     effective = Step.decision["effective"].as_boolean()
     checks = session.execute(

@@ -15,11 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.orm import Session
 
-from complaints.classification import category_as_at
-from complaints.enums import StepKind
 from complaints.models import Complaint
 from complaints.reviews.figures import Filters, Period
-from complaints.reviews.queries import decided_value, in_scope, received_in
+from complaints.reviews.queries import complaint_facts, in_scope, received_in
 
 COLUMNS = (
     "reference",
@@ -56,29 +54,28 @@ def review_rows(
         Complaint.received_at < end,
         or_(Complaint.closed_at.is_(None), Complaint.closed_at >= end),
     )
-    query = (
-        select(
-            Complaint.reference,
-            Complaint.received_at,
-            Complaint.closed_at,
-            _flag(received_in(start, end)),
-            _flag(closed_in),
-            _flag(open_at_end),
-            Complaint.department,
-            Complaint.product_family,
-            Complaint.product,
-            Complaint.channel,
-            Complaint.grade,
-            category_as_at(end),
-            category_as_at(None),
-            decided_value(StepKind.CAUSE_ANALYSIS, "category", before=end),
-            decided_value(StepKind.CAUSE_ANALYSIS, "scope", before=end),
-            Complaint.resolution,
-            Complaint.stage,
-        )
-        .where(or_(received_in(start, end), closed_in, open_at_end), *in_scope(filters))
-        .order_by(Complaint.received_at, Complaint.reference)
+    facts = complaint_facts(
+        end, [or_(received_in(start, end), closed_in, open_at_end), *in_scope(filters)]
     )
+    query = select(
+        facts.c.reference,
+        facts.c.received_at,
+        facts.c.closed_at,
+        _flag(and_(facts.c.received_at >= start, facts.c.received_at < end)),
+        _flag(and_(facts.c.closed_at >= start, facts.c.closed_at < end)),
+        _flag(or_(facts.c.closed_at.is_(None), facts.c.closed_at >= end)),
+        facts.c.department,
+        facts.c.product_family,
+        facts.c.product,
+        facts.c.channel,
+        facts.c.grade,
+        facts.c.category,
+        facts.c.category_now,
+        facts.c.cause_category,
+        facts.c.cause_scope,
+        facts.c.resolution,
+        facts.c.stage,
+    ).order_by(facts.c.received_at, facts.c.reference)
     return [tuple(_text(value, zone) for value in row) for row in session.execute(query)]
 
 

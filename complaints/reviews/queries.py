@@ -1,16 +1,31 @@
-"""The SQL behind a trend analysis: per-complaint facts as correlated subqueries, and
-hours between two timestamps on either database."""
+"""The SQL behind a trend analysis: per-complaint facts (the latest decision of a kind,
+the category at a moment) as ranked subqueries to join, and hours between two
+timestamps on either database.
+
+A ranked subquery reads the steps of one kind once, whatever the number of complaints,
+where a correlated one would look them up again for every complaint.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, SQLColumnExpression, and_, cast, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from complaints.enums import StepKind, StepStatus
-from complaints.models import Complaint, Step
+from complaints.models import Classification, Complaint, Step
 from complaints.reviews.figures import Filters
 
 
@@ -28,26 +43,90 @@ def received_in(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(Complaint.received_at >= start, Complaint.received_at < end)
 
 
-def decided_value(
+def latest_decision(
     kind: StepKind,
-    field: str,
+    fields: tuple[str, ...],
     *,
-    before: datetime | None,
-    latest: bool = True,
+    before: datetime,
+    first: bool = False,
     boolean: bool = False,
-) -> ColumnElement[Any]:
-    """Return one field of the complaint's latest (or first) decided step of a kind, as
-    text (or as a boolean), as a correlated scalar subquery of a query over complaints."""
-    value = Step.decision[field].as_boolean() if boolean else Step.decision[field].as_string()
-    query: Select[tuple[Any]] = select(value).where(
-        Step.complaint_id == Complaint.id,
-        Step.kind == kind,
-        Step.status == StepStatus.DECIDED,
+    among: Select[tuple[Any]] | None = None,
+) -> Subquery:
+    """Return, per complaint (of ``among``, a query of complaint ids, or all), fields of
+    its latest (``first``: earliest) step of a kind decided before a moment: columns
+    ``complaint_id`` and one per field (text, or booleans)."""
+    values = [
+        (Step.decision[f].as_boolean() if boolean else Step.decision[f].as_string()).label(f)
+        for f in fields
+    ]
+    order = Step.decided_at.asc() if first else Step.decided_at.desc()
+    ranked = (
+        select(
+            Step.complaint_id,
+            *values,
+            func.row_number().over(partition_by=Step.complaint_id, order_by=order).label("rank"),
+        )
+        .where(Step.kind == kind, Step.status == StepStatus.DECIDED, Step.decided_at < before)
+        .where(*([Step.complaint_id.in_(among)] if among is not None else []))
+        .subquery()
     )
-    if before is not None:
-        query = query.where(Step.decided_at < before)
-    order = Step.decided_at.desc() if latest else Step.decided_at.asc()
-    return query.order_by(order).limit(1).correlate(Complaint).scalar_subquery()
+    return (
+        select(ranked.c.complaint_id, *(ranked.c[f] for f in fields))
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )
+
+
+def classification_at(moment: datetime | None, among: Select[tuple[Any]] | None = None) -> Subquery:
+    """Return, per complaint (of ``among``, or all), its category at a moment (None:
+    now): columns ``complaint_id`` and ``category``."""
+    order = (Classification.at.desc(), Classification.id.desc())
+    ranked = select(
+        Classification.complaint_id,
+        Classification.category,
+        func.row_number()
+        .over(partition_by=Classification.complaint_id, order_by=order)
+        .label("rank"),
+    )
+    if moment is not None:
+        ranked = ranked.where(Classification.at < moment)
+    if among is not None:
+        ranked = ranked.where(Classification.complaint_id.in_(among))
+    chosen = ranked.subquery()
+    return select(chosen.c.complaint_id, chosen.c.category).where(chosen.c.rank == 1).subquery()
+
+
+def complaint_facts(end: datetime, where: list[ColumnElement[bool]]) -> Subquery:
+    """Return the complaints ``where`` selects with what reviews count them by, as at
+    ``end``: their own columns, ``category`` (at ``end``), ``category_now``, and the root
+    cause's ``cause_category`` and ``cause_scope`` (decided before ``end``)."""
+    among = select(Complaint.id).where(*where)
+    at_end, now = classification_at(end, among), classification_at(None, among)
+    cause = latest_decision(StepKind.CAUSE_ANALYSIS, ("category", "scope"), before=end, among=among)
+    return (
+        select(
+            Complaint.id,
+            Complaint.reference,
+            Complaint.received_at,
+            Complaint.closed_at,
+            Complaint.department,
+            Complaint.product_family,
+            Complaint.product,
+            Complaint.channel,
+            Complaint.grade,
+            Complaint.resolution,
+            Complaint.stage,
+            at_end.c.category.label("category"),
+            now.c.category.label("category_now"),
+            cause.c.category.label("cause_category"),
+            cause.c.scope.label("cause_scope"),
+        )
+        .outerjoin(at_end, at_end.c.complaint_id == Complaint.id)
+        .outerjoin(now, now.c.complaint_id == Complaint.id)
+        .outerjoin(cause, cause.c.complaint_id == Complaint.id)
+        .where(*where)
+        .subquery()
+    )
 
 
 def hours_between(
