@@ -246,6 +246,19 @@ class ReviewReportContext(EmailContext):
     attachments: list[str]
 
 
+class TrendAlertContext(EmailContext):
+    """A recurrence the daily check found (ISO 10002 8.2): its count, window and a link
+    that opens a review of it."""
+
+    family: str
+    cause: str
+    count: int
+    window_days: int
+    since: datetime
+    references: list[str]
+    review_url: str
+
+
 class SignInContext(EmailContext):
     """A quality lead's single-use link into the reviews area."""
 
@@ -300,6 +313,7 @@ CONTEXTS: dict[EmailKind, type[EmailContext]] = {
     EmailKind.INCIDENT_REPORT: IncidentReportContext,
     EmailKind.REVIEW_REPORT: ReviewReportContext,
     EmailKind.SIGN_IN: SignInContext,
+    EmailKind.TREND_ALERT: TrendAlertContext,
 }
 
 SUBJECTS: dict[EmailKind, str] = {
@@ -329,6 +343,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.INCIDENT_REPORT: "Incident report %(reference)s",
     EmailKind.REVIEW_REPORT: "Complaint trend analysis %(reference)s",
     EmailKind.SIGN_IN: "Your sign-in link to the reviews (%(reference)s)",
+    EmailKind.TREND_ALERT: "Recurring complaints: %(reference)s",
 }
 
 

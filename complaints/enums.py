@@ -243,3 +243,4 @@ class EmailKind(StrEnum):
     INCIDENT_REPORT = "incident_report"
     REVIEW_REPORT = "review_report"
     SIGN_IN = "sign_in"
+    TREND_ALERT = "trend_alert"

@@ -178,6 +178,10 @@ class ReviewCriteria(BaseModel):
     recurrence_at_least: int = Field(default=2, ge=2)
     # How many earlier periods the trend shows beside the reviewed one.
     previous_periods: int = Field(default=5, ge=0, le=24)
+    # The daily trend alert: this many complaints on one product family with one cause
+    # category within this many days tell the quality leads (once per window).
+    alert_at_least: int = Field(default=3, ge=2)
+    alert_window_days: int = Field(default=30, ge=1)
 
 
 class Organization(BaseModel):

@@ -73,6 +73,7 @@ PRELOAD = [
     "prefect.deployments.steps",
     "flows.complaint_lifecycle",
     "flows.deadline_watch",
+    "flows.trend_watch",
     # Not flows.complaint_review: it runs once a month and brings matplotlib, which
     # every fork would otherwise carry; its run imports it.
     "flows.warm_start",  # after the flows: what their first run would load

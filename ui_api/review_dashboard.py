@@ -25,6 +25,7 @@ from ui_api.review_forms import PERIODS
 
 logger = logging.getLogger("complaints.reviews")
 LATEST = 50
+RUN_FIELDS = ("period", "first_day", "last_day", "department", "product_family")
 # A form shown again with what was posted and its errors: (form, errors).
 Posted = tuple[FormData, dict[str, str]]
 
@@ -35,6 +36,12 @@ def _values(form: FormData | None) -> dict[str, Any]:
     values: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "recipients"}
     values["recipients"] = [str(r) for r in form.getlist("recipients")]
     return values
+
+
+def _asked(request: Request) -> dict[str, Any]:
+    """Return the run form's values a link asked for (the trend alert's "review these
+    days of this family")."""
+    return {k: v for k, v in request.query_params.items() if k in RUN_FIELDS}
 
 
 def _scope(parameters: dict[str, Any], org: Organization, locale: Locale) -> str:
@@ -121,7 +128,7 @@ async def dashboard(
             "values": _values(editing_form) if editing_id == "new" else {},
             "errors": editing_errors if editing_id == "new" else {},
         },
-        run_values=_values(run[0]) if run else {},
+        run_values=_values(run[0]) if run else _asked(request),
         run_errors=run[1] if run else {},
         periods=PERIODS,
         people=sorted(org.people.values(), key=lambda p: p.name),

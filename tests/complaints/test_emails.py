@@ -42,6 +42,7 @@ from complaints.emails import (
     SignInContext,
     StatusUpdateContext,
     SurveyRequestContext,
+    TrendAlertContext,
     render_email,
 )
 from complaints.enums import (
@@ -281,6 +282,16 @@ def _context(kind: EmailKind) -> EmailContext:
             figures=[ReviewFigure(label="Complaints received", value=HOSTILE)],
             charts=[ReviewChart(content_id="trend@review", title=HOSTILE)],
             attachments=["TA-2026-11-en.pdf", "TA-2026-11.csv"],
+        ),
+        EmailKind.TREND_ALERT: TrendAlertContext(
+            **common,
+            family=HOSTILE,
+            cause="material",
+            count=3,
+            window_days=30,
+            since=WHEN,
+            references=["C-2026-000040", "C-2026-000041"],
+            review_url="https://example.test/reviews?period=days",
         ),
         EmailKind.SIGN_IN: SignInContext(
             **common, url="https://example.test/reviews/sign-in/tok", expires_at=WHEN

@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from complaints.dev_mailbox import StoredMessage
 from complaints.models import Review
 from tests.support.prefect_scan import everything_prefect_holds
-from tests.support.review_data import COMPLAINANT_EMAIL, COMPLAINANT_NAME, load
+from tests.support.review_data import COMPLAINANT_EMAIL, COMPLAINANT_NAME, ZONE, DataSet, load
 from tests.support.stack import PrefectServer, Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -252,3 +253,48 @@ def test_a_quality_lead_schedules_a_review_and_its_run_mails_the_report(
         what="the run started from the area",
     )
     client.close()
+
+
+def test_the_daily_trend_watch_tells_the_leads_and_emits_a_prefect_event(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    # Three heaters in June 2024 whose root causes are all environmental: a recurrence.
+    june = datetime(2024, 6, 10, 9, tzinfo=ZONE)
+    with stack_sessions.begin() as session:
+        data = DataSet(session, series="T-2024")
+        for day in range(3):
+            heater = data.complaint(june + timedelta(days=day), "Space heater")
+            data.cause(heater, june + timedelta(days=day + 2), "environment", "single")
+    deployment = prefect_server.get("/deployments/name/trend-watch/trend-watch")
+    run = prefect_server.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        {"parameters": {"as_of": (june + timedelta(days=6)).isoformat()}},
+    )
+    final = eventually(
+        lambda: (
+            (state := prefect_server.flow_run(run["id"])["state"])["type"]
+            in ("COMPLETED", "FAILED", "CRASHED")
+            and state
+        ),
+        seconds=120,
+        what="the trend watch to end",
+    )
+    assert final["type"] == "COMPLETED", final
+    alert = eventually(lambda: stack.mail_to(LEAD, "climate/environment"), what="the trend alert")
+    assert len(alert) == 1 and "重复投诉" in alert[0].subject
+    assert "T-2024-000001" in alert[0].part("plain")
+    events = eventually(
+        lambda: prefect_server.post(
+            "/events/filter",
+            {"filter": {"event": {"name": ["complaint.trend.breach"]}}, "limit": 20},
+        )["events"],
+        what="the breach event",
+    )
+    breach = next(
+        e for e in events if e["resource"]["prefect.resource.id"].endswith("climate.environment")
+    )
+    assert breach["payload"] == {
+        "family": "climate",
+        "cause_category": "environment",
+        "count": 3,
+    }

@@ -42,8 +42,9 @@ def local(month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
 class DataSet:
     """Complaints written straight into the records, as the flow would have left them."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, series: str = "C-2025") -> None:
         self.session = session
+        self.series = series  # reference prefix: data sets in one database never collide
         self.number = 0
 
     def complaint(
@@ -61,7 +62,7 @@ class DataSet:
         self.number += 1
         complaint = Complaint(
             id=uuid.uuid4(),
-            reference=f"C-2025-{self.number:06d}",
+            reference=f"{self.series}-{self.number:06d}",
             received_at=received,
             complainant_name=COMPLAINANT_NAME,
             complainant_email=COMPLAINANT_EMAIL,

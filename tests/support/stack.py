@@ -80,15 +80,17 @@ class PrefectServer:
                 [str(BIN / "prefect"), *args], env=env, cwd=ROOT, check=True, capture_output=True
             )
         self.set_watch_schedule(active=False)
+        self.set_watch_schedule(active=False, name="trend-watch")
 
-    def set_watch_schedule(self, *, active: bool) -> None:
-        """Turn the deadline watch's every-minute schedule on or off.
+    def set_watch_schedule(self, *, active: bool, name: str = "deadline-watch") -> None:
+        """Turn a watch's schedule (the deadline watch's every minute, the trend watch's
+        every day) on or off.
 
         Off for the tests: each run is a flow-run process nobody asserts on. The tests
-        that need the watch start its runs with a moved clock; one test turns the
+        that need a watch start its runs with a moved clock; one test turns the
         schedule on to see the server schedule it. Turning it off deletes its runs.
         """
-        deployment = self.get("/deployments/name/deadline-watch/deadline-watch")
+        deployment = self.get(f"/deployments/name/{name}/{name}")
         for schedule in deployment["schedules"]:
             self._call(
                 "PATCH",
