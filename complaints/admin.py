@@ -1,4 +1,4 @@
-"""Operator commands: ``python -m complaints.admin verify-audit|mail``."""
+"""Operator commands: ``python -m complaints.admin verify-audit|mail|classify``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from sqlalchemy import func, select
 
 from complaints import repository
 from complaints.audit import first_broken_link
+from complaints.classification import CorrectionRefused, correct_category
 from complaints.db import session_scope
 from complaints.enums import OutboxStatus
 from complaints.models import Complaint, OutboxMessage
+from complaints.organization import load_organization
+from complaints.settings import get_settings
 
 
 def verify_audit(references: Sequence[str]) -> int:
@@ -53,6 +56,26 @@ def mail_status() -> int:
     return 0
 
 
+def classify(reference: str, category: str, *, by: str, reason: str) -> int:
+    """Correct a complaint's category (ISO 10002 8.2), with the reason, in its trail."""
+    settings = get_settings()
+    org = load_organization(settings.organization_file)
+    try:
+        with session_scope() as session:
+            correct_category(session, org, reference, category, by=by, reason=reason)
+    except CorrectionRefused as refused:
+        known = ", ".join(org.classification.categories)
+        hints = {
+            "reference": f"no complaint {reference}",
+            "category": f"unknown category {category!r} (the organization file has: {known})",
+            "reason": "say why (--reason)",
+        }
+        print(hints[refused.field], file=sys.stderr)
+        return 2
+    print(f"{reference}: category {category} from now on")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run an operator command."""
     parser = argparse.ArgumentParser(prog="python -m complaints.admin")
@@ -60,9 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify = commands.add_parser("verify-audit", help="verify the hash chain of audit trails")
     verify.add_argument("references", nargs="*", help="complaint references (default: all)")
     commands.add_parser("mail", help="show pending, sent and failed mail")
+    correction = commands.add_parser("classify", help="correct a complaint's category")
+    correction.add_argument("reference")
+    correction.add_argument("category", help="a category key of the organization file")
+    correction.add_argument("--reason", required=True)
+    correction.add_argument("--by", default="operator", help="who corrects it")
     args = parser.parse_args(argv)
     if args.command == "verify-audit":
         return verify_audit(args.references)
+    if args.command == "classify":
+        return classify(args.reference, args.category, by=args.by, reason=args.reason)
     return mail_status()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from complaints.audit import record_event
 from complaints.enums import EventKind
 from complaints.models import Classification, Complaint, utcnow
+from complaints.organization import Organization
 
 
 def classify(
@@ -41,6 +42,39 @@ def classify(
         at=row.at,
     )
     return row
+
+
+class CorrectionRefused(ValueError):
+    """A correction that names no complaint, no category of the organization file, or no
+    reason; ``field`` says which."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def correct_category(
+    session: Session,
+    org: Organization,
+    reference: str,
+    category: str,
+    *,
+    by: str,
+    reason: str,
+    at: datetime | None = None,
+) -> Classification:
+    """Correct a complaint's category from now on (earlier reviews keep counting the
+    category it had then); refuse an unknown reference or category, or no reason."""
+    complaint_id = session.scalar(
+        select(Complaint.id).where(Complaint.reference == reference.strip().upper())
+    )
+    if complaint_id is None:
+        raise CorrectionRefused("reference")
+    if category not in org.classification.categories:
+        raise CorrectionRefused("category")
+    if not reason.strip():
+        raise CorrectionRefused("reason")
+    return classify(session, complaint_id, category, by=by, at=at, reason=reason.strip())
 
 
 def category_as_at(moment: datetime | None) -> ColumnElement[str | None]:

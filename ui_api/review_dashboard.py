@@ -100,6 +100,7 @@ async def dashboard(
     *,
     run: Posted | None = None,
     schedule: tuple[str, FormData, dict[str, str]] | None = None,
+    classify: Posted | None = None,
 ) -> HTMLResponse:
     """Render the area for a signed-in quality lead (422 with a form's errors)."""
     locale = locale_of(person)
@@ -115,7 +116,7 @@ async def dashboard(
         locale=locale,
         org=org,
         zone=org.zone_of(person),
-        status_code=422 if run or schedule else 200,
+        status_code=422 if run or schedule or classify else 200,
         person=person,
         guard=session_guard(request, settings),
         reviews=[
@@ -130,6 +131,9 @@ async def dashboard(
         },
         run_values=_values(run[0]) if run else _asked(request),
         run_errors=run[1] if run else {},
+        classify_values=_values(classify[0]) if classify else {},
+        classify_errors=classify[1] if classify else {},
+        categories=list(org.classification.categories.values()),
         periods=PERIODS,
         people=sorted(org.people.values(), key=lambda p: p.name),
         leads=org.quality_leads,

@@ -16,17 +16,20 @@ from sqlalchemy import (
     Float,
     Select,
     SQLColumnExpression,
+    String,
     Subquery,
     and_,
     cast,
     func,
+    or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
 from complaints.enums import StepKind, StepStatus
 from complaints.models import Classification, Complaint, Step
-from complaints.reviews.figures import Filters
+from complaints.reviews.figures import Count, Filters
 
 
 def in_scope(filters: Filters) -> list[ColumnElement[bool]]:
@@ -126,6 +129,34 @@ def complaint_facts(end: datetime, where: list[ColumnElement[bool]]) -> Subquery
         .outerjoin(cause, cause.c.complaint_id == Complaint.id)
         .where(*where)
         .subquery()
+    )
+
+
+def grouped_counts(
+    session: Session,
+    key: SQLColumnExpression[Any],
+    where: list[ColumnElement[bool]],
+    joined: Subquery | None = None,
+) -> list[Count]:
+    """Count complaints per key, most first (a key of a joined per-complaint subquery)."""
+    # As plain text: an enum column's type would refuse the "" of a missing value.
+    label = func.coalesce(type_coerce(key, String), "").label("key")
+    counted = func.count()
+    query = select(label, counted).select_from(Complaint)
+    if joined is not None:
+        query = query.outerjoin(joined, joined.c.complaint_id == Complaint.id)
+    rows = session.execute(
+        query.where(*where).group_by(label).order_by(counted.desc(), label)
+    ).all()
+    return [Count(str(k), int(n)) for k, n in rows]
+
+
+def open_at(end: datetime) -> ColumnElement[bool]:
+    """Whether a step was open at ``end`` (opened before, not decided by then)."""
+    return and_(
+        Step.opened_at < end,
+        Step.status != StepStatus.CANCELLED,
+        or_(Step.decided_at.is_(None), Step.decided_at >= end),
     )
 
 

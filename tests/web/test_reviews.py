@@ -13,10 +13,17 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import delete, func, select
 
+from complaints import repository, service
+from complaints.classification import classify, current_category
 from complaints.models import OutboxMessage, SignInToken
+from complaints.organization import load_organization
+from complaints.schemas import ComplaintIn
+from complaints.settings import PROJECT_DIR
+from tests.support.people import complaint_payload
 from tests.support.stack import PrefectServer
 from tests.web.conftest import WebApp
 
+ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
 LEAD = "zhang.min@acme.example"  # the sample organization's quality lead (zh-CN)
 _LINK = re.compile(r"https?://\S+/reviews/sign-in/[A-Za-z0-9_-]+")
 
@@ -175,3 +182,49 @@ def test_a_schedule_is_a_prefect_deployment_schedule_with_its_next_runs(
         assert deleted.status_code == 303
     remaining = prefect_server.get(f"/deployments/{deployment['id']}/schedules")
     assert all(s["id"] != schedule["id"] for s in remaining)
+
+
+def test_a_lead_corrects_a_category_and_bad_input_changes_nothing(area: WebApp) -> None:
+    with area.sessions.begin() as session:
+        complaint = service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG)
+        reference = complaint.reference
+        classify(session, complaint.id, "product-defect", by="li-wei")
+    with area.client() as client:
+        guard = _signed_in(area, client)
+        unknown = client.post(
+            "/reviews/classify",
+            data={
+                "guard": guard,
+                "reference": "C-1999-000001",
+                "category": "safety",
+                "reason": "x",
+            },
+        )
+        no_reason = client.post(
+            "/reviews/classify",
+            data={"guard": guard, "reference": reference, "category": "safety", "reason": " "},
+        )
+        assert current_category_of(area, complaint.id) == "product-defect"
+        done = client.post(
+            "/reviews/classify",
+            data={
+                "guard": guard,
+                "reference": reference.lower(),
+                "category": "safety",
+                "reason": "burns reported",
+            },
+        )
+    assert unknown.status_code == no_reason.status_code == 422
+    assert "没有此编号的投诉" in unknown.text and "请说明更改类别的原因" in no_reason.text
+    assert done.status_code == 303 and done.headers["location"] == "/reviews?done=classified"
+    assert current_category_of(area, complaint.id) == "safety"
+    with area.sessions() as session:
+        trail = repository.events_of(session, complaint.id)
+    corrected = trail[-1]
+    assert corrected.kind == "complaint.classified" and corrected.actor == "zhang-min"
+    assert corrected.data == {"category": "safety", "reason": "burns reported"}
+
+
+def current_category_of(web: WebApp, complaint_id: Any) -> str | None:
+    with web.sessions() as session:
+        return current_category(session, complaint_id)

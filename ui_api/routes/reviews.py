@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from complaints.classification import CorrectionRefused, correct_category
 from complaints.i18n import translator
 from complaints.models import ReviewFile, utcnow
 from complaints.reviews.access import redeem_sign_in, request_sign_in, sign_in_link_is_open
@@ -142,6 +143,30 @@ async def run_now(
     async with connect() as client:
         await ReviewDeployment(client, settings.review_deployment).run_now(_parameters(checked))
     return _home("started")
+
+
+@router.post("/classify", response_class=HTMLResponse)
+async def correct_a_category(
+    request: Request, db: DbDep, org: OrganizationDep, settings: SettingsDep, lead: LeadDep
+) -> Response:
+    """Correct a complaint's category; reviews of earlier periods keep the one it had."""
+    form = await request.form()
+    _require_guard(request, settings, str(form.get("guard") or ""))
+    try:
+        correct_category(
+            db,
+            org,
+            str(form.get("reference") or ""),
+            str(form.get("category") or ""),
+            by=lead.key,
+            reason=str(form.get("reason") or ""),
+        )
+    except CorrectionRefused as refused:
+        _ = translator(locale_of(lead))
+        errors = {refused.field: _(f"review.classify.error.{refused.field}")}
+        return await dashboard(request, db, org, settings, lead, classify=(form, errors))
+    db.commit()
+    return _home("classified")
 
 
 @router.post("/schedules", response_class=HTMLResponse)
