@@ -88,49 +88,60 @@ def issue_trend_review(
     rows = review_rows(session, period, filters, org.zone_of())
     csv_file = _store(session, settings, review, f"{reference}.csv", "text/csv", review_csv(rows))
     record_locale = Locale(org.person(org.quality_leads[0]).locale)
-    locales = sorted({record_locale, *(Locale(p.locale) for p in readers)})
     message_ids = []
-    for locale in locales:
-        content = review_content(figures, org, locale)
-        charts = review_charts(figures, org, locale)
-        pdf = _store(
-            session,
-            settings,
-            review,
-            f"{reference}-{locale.value}.pdf",
-            "application/pdf",
-            render_review_pdf(content, charts),
-        )
-        images = [
-            (
-                chart,
-                _store(
-                    session,
-                    settings,
-                    review,
-                    f"{reference}-{chart.name}-{locale.value}.png",
-                    "image/png",
-                    chart.png,
-                ),
-            )
-            for chart in charts
-        ]
+    for locale in sorted({record_locale, *(Locale(p.locale) for p in readers)}):
+        edition = _edition(session, settings, review, org, figures, locale, csv_file)
         for person in (p for p in readers if Locale(p.locale) is locale):
-            message_ids.append(
-                _mail(
-                    session,
-                    org,
-                    review,
-                    reference,
-                    person,
-                    figures,
-                    content,
-                    images,
-                    [pdf, csv_file],
-                    now,
-                )
-            )
+            message_ids.append(_mail(session, org, review, person, edition, now=now))
     return IssuedReview(review.id, reference, message_ids)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The review in one language: its words, its charts and files as kept."""
+
+    locale: Locale
+    reference: str
+    figures: TrendFigures
+    content: ReviewContent
+    images: list[tuple[Chart, ReviewFile]]
+    files: list[ReviewFile]
+
+
+def _edition(
+    session: Session,
+    settings: Settings,
+    review: Review,
+    org: Organization,
+    figures: TrendFigures,
+    locale: Locale,
+    csv_file: ReviewFile,
+) -> Edition:
+    """Put the review into one language and keep its PDF and charts."""
+    reference = reference_of(
+        Period(review.period_label, review.period_start, review.period_end), figures.filters
+    )
+    content = review_content(figures, org, locale)
+    charts = review_charts(figures, org, locale)
+    pdf = render_review_pdf(content, charts)
+    kept_pdf = _store(
+        session, settings, review, f"{reference}-{locale.value}.pdf", "application/pdf", pdf
+    )
+    images = [
+        (
+            chart,
+            _store(
+                session,
+                settings,
+                review,
+                f"{reference}-{chart.name}-{locale.value}.png",
+                "image/png",
+                chart.png,
+            ),
+        )
+        for chart in charts
+    ]
+    return Edition(locale, reference, figures, content, images, [kept_pdf, csv_file])
 
 
 def _readers(org: Organization, recipients: list[str]) -> list[Person]:
@@ -196,25 +207,24 @@ def _mail(
     session: Session,
     org: Organization,
     review: Review,
-    reference: str,
     person: Person,
-    figures: TrendFigures,
-    content: ReviewContent,
-    images: list[tuple[Chart, ReviewFile]],
-    files: list[ReviewFile],
+    edition: Edition,
+    *,
     now: datetime,
 ) -> uuid.UUID:
+    """Queue one reader's email: key figures and charts inside, the files attached."""
+    content, images, files = edition.content, edition.images, edition.files
     locale = Locale(person.locale)
     context = ReviewReportContext(
-        reference=reference,
+        reference=edition.reference,
         recipient_name=person.name,
         organization=org.name,
         title=content.title,
         period=f"{content.period} ({content.span})",
         scope=content.scope,
         issued_at=now,
-        nothing_happened=figures.nothing_happened,
-        figures=_key_figures(figures, locale),
+        nothing_happened=edition.figures.nothing_happened,
+        figures=_key_figures(edition.figures, locale),
         charts=[
             ReviewChart(content_id=f"{chart.name}@review", title=chart.title) for chart, _ in images
         ],
