@@ -41,7 +41,13 @@ MAX_NAME = 120
 
 
 class UploadRefused(ValueError):
-    """A submission's files break a rule; the message is a sentence for the person."""
+    """A file (or a number of files) the upload rules refuse. ``message`` is the English
+    text, a message id of the catalogs; ``values`` fill it in."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message % values)
+        self.message = message
+        self.values = values
 
 
 class AttachmentDamaged(Exception):
@@ -106,17 +112,23 @@ def stored_path(settings: Settings, attachment_id: uuid.UUID) -> Path:
 def check_uploads(files: list[tuple[str, bytes]], settings: Settings) -> list[str]:
     """Check a submission's files; return their content types or raise UploadRefused."""
     if len(files) > settings.upload_max_files:
-        raise UploadRefused(f"at most {settings.upload_max_files} files")
+        raise UploadRefused("at most %(count)s files", count=settings.upload_max_files)
     types = []
     for name, data in files:
         shown = safe_filename(name)
         if not data:
-            raise UploadRefused(f"{shown} is empty")
+            raise UploadRefused("%(name)s is empty", name=shown)
         if len(data) > settings.upload_max_bytes:
-            raise UploadRefused(f"{shown} is larger than {human_size(settings.upload_max_bytes)}")
+            raise UploadRefused(
+                "%(name)s is larger than %(limit)s",
+                name=shown,
+                limit=human_size(settings.upload_max_bytes),
+            )
         content_type = sniff(data)
         if content_type is None:
-            raise UploadRefused(f"{shown} is not a photo or PDF (allowed: {_LABELS})")
+            raise UploadRefused(
+                "%(name)s is not a photo or PDF (allowed: %(allowed)s)", name=shown, allowed=_LABELS
+            )
         types.append(content_type)
     return types
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from complaints.enums import StepKind
+from complaints.i18n import Translator
 from complaints.organization import Organization
 from complaints.steps import RESPONSE_FIELDS
 
@@ -151,7 +152,7 @@ def not_in_organization(
         errors["category"] = "choose a category from the list"
     strangers = [key for key in fields.get("attendees", []) if key not in org.people]
     if strangers:
-        errors["attendees"] = f"unknown people: {', '.join(strangers)}"
+        errors["attendees"] = f"{UNKNOWN_PEOPLE} {', '.join(strangers)}"
     for items, prefix in ROWS.items():
         for item in fields.get(items, []):
             if item.get("owner") and item["owner"] not in org.people:
@@ -163,12 +164,48 @@ def not_in_organization(
     return errors
 
 
+# What a person is told of a value the contract's own types refuse, by pydantic's error
+# type: English text that is also the message id of the catalogs (complaints/locales).
+TYPE_MESSAGES = {
+    "missing": "answer this",
+    "string_too_short": "this cannot be empty",
+    "string_too_long": "this is too long",
+    "too_short": "add at least one",
+    "too_long": "there are too many",
+    "datetime_parsing": "enter a date and time",
+    "datetime_from_date_parsing": "enter a date and time",
+    "datetime_type": "enter a date and time",
+    "timezone_aware": "enter a date and time",
+    "int_parsing": "enter a number in the allowed range",
+    "int_from_float": "enter a number in the allowed range",
+    "greater_than_equal": "enter a number in the allowed range",
+    "less_than_equal": "enter a number in the allowed range",
+    "greater_than": "enter a number in the allowed range",
+    "less_than": "enter a number in the allowed range",
+    "bool_parsing": "choose yes or no",
+    "bool_type": "choose yes or no",
+    "enum": "choose one of the options",
+    "literal_error": "choose one of the options",
+    "uuid_parsing": "this file is not known",
+}
+OTHER_VALUE = "this value is not accepted"
+# Person keys the organization file lacks are listed after this text.
+UNKNOWN_PEOPLE = "not in the organization file:"
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    return TYPE_MESSAGES.get(str(error["type"]), OTHER_VALUE)
+
+
 def field_errors(exc: ValidationError, fields: dict[str, Any]) -> dict[str, str]:
-    """Name each validation error after the form input it belongs to."""
+    """Name each validation error after the form input it belongs to (the message is
+    English text, the catalogs' message id: pages show it in the reader's language)."""
     messages: dict[str, str] = {}
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
-        message = error["msg"].removeprefix("Value error, ")
+        message = _message(error)
         if not loc:
             # A check across fields names its field: "explanation: explain ...".
             name, sep, rest = message.partition(": ")
@@ -187,6 +224,18 @@ def field_errors(exc: ValidationError, fields: dict[str, Any]) -> dict[str, str]
             name = loc[0]
         messages.setdefault(name, message)
     return messages
+
+
+def in_language(errors: dict[str, str], _: Translator) -> dict[str, str]:
+    """Return errors in the reader's language; a message that lists keys after its text
+    ("not in the organization file: x") has its text translated."""
+    shown = {}
+    for name, message in errors.items():
+        if message.startswith(UNKNOWN_PEOPLE):
+            shown[name] = _(UNKNOWN_PEOPLE) + message.removeprefix(UNKNOWN_PEOPLE)
+        else:
+            shown[name] = _(message)
+    return shown
 
 
 def _row_of(measures: list[dict[str, Any]], index: int) -> int:

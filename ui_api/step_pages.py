@@ -23,6 +23,7 @@ from complaints.enums import (
     ProblemScope,
     StepKind,
 )
+from complaints.i18n import translator
 from complaints.models import LinkToken, Meeting
 from complaints.organization import Organization
 from complaints.recurrence import Recurrence, recurrence_since
@@ -78,9 +79,11 @@ def step_form(
     values: FormFields | dict[str, str],
     errors: dict[str, str],
 ) -> HTMLResponse:
+    seen_by = reader(link, org)
+    errors = forms.in_language(errors, translator(seen_by["locale"]))
     return render_page(
         f"step_{link.step.kind.value}",
-        **reader(link, org),
+        **seen_by,
         org=org,
         status_code=422 if errors else 200,
         complaint=link.step.complaint,

@@ -100,7 +100,7 @@ def test_ours_with_photos_meeting_and_three_interim_measures_is_contained(
         {"answer": "见附件"},
         files=[("files", ("photo.jpg", b"MZ\x90\x00 not a photo", "image/jpeg"))],
     )
-    assert fake.status_code == 422 and "photo.jpg" in fake.text
+    assert fake.status_code == 422 and "photo.jpg 不是照片或 PDF" in fake.text
     photo = _png()
     answered = post_form(
         answer_link,

@@ -137,7 +137,8 @@ def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectivenes
         "attendees": ["maria-lopez"],
     }
     vague = post_form(analysis_link, analysis)
-    assert vague.status_code == 422 and "say which batches or which period share it" in vague.text
+    # In the analyst's language (Wang Jun reads Chinese): "say which batches share it".
+    assert vague.status_code == 422 and "请说明哪些批次或哪个时期存在同样问题" in vague.text
     analysed = post_form(
         analysis_link,
         {**analysis, "affected_batches": "B-2611", "affected_period": "2026-09 – 2026-10"},
@@ -180,7 +181,7 @@ def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectivenes
         k: v for k, v in plan.items() if not k.startswith(("action-0", "action-1", "action-2"))
     }
     refused = post_form(plan_link, only_improvements)
-    assert refused.status_code == 422 and "the problem is shared" in refused.text
+    assert refused.status_code == 422 and "问题具有共性" in refused.text
     assert post_form(plan_link, plan).status_code == 200
 
     # 4. Each owner hears of their action; the quality lead gets the list to manage.

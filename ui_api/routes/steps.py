@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from complaints import actions, steps
 from complaints.contracts import STEP_INPUTS
 from complaints.enums import DecisionChannel, LinkAction, StepKind, StepStatus
+from complaints.i18n import translator
 from complaints.models import LinkToken
 from complaints.organization import Organization
 from complaints.settings import Settings
@@ -181,7 +182,8 @@ def _decide(
                 settings=settings,
             )
         except UploadRefused as exc:
-            return refuse({"files": str(exc)})
+            _ = translator(reader(link, org)["locale"])
+            return refuse({"files": _(exc.message, **exc.values)})
         decision = decision.model_copy(update={UPLOADS_INTO[kind]: [a.id for a in stored]})
     recorded = steps.record_decision(
         db,
