@@ -120,6 +120,8 @@ class Complaint(Base):
     flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     run_start_attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_start_error: Mapped[str | None] = mapped_column(Text)
+    # The last audit event (seq) shown to operators in Prefect (events, artifact, tags).
+    published_seq: Mapped[int] = mapped_column(Integer, default=0)
 
     steps: Mapped[list[Step]] = relationship(back_populates="complaint", order_by="Step.opened_at")
 

@@ -28,6 +28,7 @@ from flows.run_logs import quiet_run_logs
 from tasks.containment import account_for_waiting, complete_containment, convene_meeting
 from tasks.corrective import complete_actions, return_to_actions, send_action_plan_overview
 from tasks.notify import acknowledge_receipt, deliver_mail, explain_not_ours
+from tasks.operators import publish_run_view
 from tasks.record import close_complaint, close_handled, times_reopened
 from tasks.report import issue_incident_report
 from tasks.response import tell_decision
@@ -49,6 +50,7 @@ async def complaint_lifecycle(complaint_id: uuid.UUID) -> str:
         # Corrective-action loop 2.1: not ours -> explain to the complainant, and close.
         await deliver_mail(explain_not_ours(complaint_id, decided_in))
         close_complaint(complaint_id, Resolution.NOT_OURS)
+        await publish_run_view(complaint_id, "closed-1")
         logger.info("Closed: not our problem")
         return "closed: not ours"
 
@@ -270,6 +272,7 @@ async def verify_and_close(complaint_id: uuid.UUID, resolution: Resolution, chec
             await deliver_mail(close_handled(complaint_id, resolution, closings))
             closings += 1
             if times_reopened(complaint_id) < closings:
+                await publish_run_view(complaint_id, f"closed-{closings}")
                 logger.info("Closed: %s", resolution.value)
                 return
             why: Refs = {"reopening": closings}

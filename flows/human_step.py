@@ -14,6 +14,7 @@ from complaints.contracts import StepInput
 from complaints.enums import StepKind
 from tasks.journal import ensure_current_execution
 from tasks.notify import deliver_mail
+from tasks.operators import publish_run_view
 from tasks.steps import open_step, recorded_step, take_decision
 
 Decision = TypeVar("Decision", bound=StepInput)
@@ -63,6 +64,7 @@ async def wait_for(complaint_id: uuid.UUID, key: str, contract: type[Decision]) 
     if record is not None and record.decision is not None:
         return contract.model_validate(record.decision)
     ensure_current_execution()  # an execution started again elsewhere does not wait here
+    await publish_run_view(complaint_id, key)  # operators see what it waits for
     received = await asuspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)
     recorded = take_decision(complaint_id, key, received)
     get_run_logger().info("Step %s decided", key)

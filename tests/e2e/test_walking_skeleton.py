@@ -156,6 +156,45 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
     progress = stack.complaint(created["id"])
     assert progress["stage"] == "containment" and progress["grade"] == "major_complaint"
 
+    # Operators see where it stands in the Prefect UI: tags, the complaint's artifact (a
+    # version per step), and the trail's steps as events about the complaint.
+    tags = prefect_server.flow_run(run_id)["tags"]
+    assert {"stage:containment", "grade:major_complaint", "department:kitchen"} <= set(tags)
+    versions = prefect_server.post(
+        "/artifacts/filter",
+        {
+            "artifacts": {"key": {"any_": [f"complaint-{reference.lower()}"]}},
+            "sort": "CREATED_DESC",
+        },
+    )
+    # (The SQLite smoke's stack shares this Prefect server, and its first reference.)
+    versions = [v for v in versions if v["flow_run_id"] == run_id]
+    assert len(versions) >= 2  # at the assessment and at the containment meeting
+    latest = versions[0]["data"]
+    assert "## Waiting for" in latest and "| containment-1 | li-wei |" in latest
+    assert "| assessment-1 |" in latest and "stage:" not in latest
+    decided = eventually(
+        lambda: [
+            e
+            for e in prefect_server.post(
+                "/events/filter",
+                {
+                    "filter": {
+                        "event": {"name": ["complaint.step.decided"]},
+                        "resource": {"id": [f"complaint.{created['id']}"]},
+                    },
+                    "limit": 10,
+                },
+            )["events"]
+        ],
+        what="the decision's event",
+    )
+    assert decided[0]["payload"] == {"kind": "assessment", "key": "assessment-1"}
+    assert decided[0]["resource"]["prefect.resource.name"] == reference
+    assert any(
+        r["prefect.resource.id"] == f"prefect.flow-run.{run_id}" for r in decided[0]["related"]
+    )
+
     # Exactly once: the assessment request, the meeting invitation, the minutes request;
     # the complainant: the acknowledgement and the news that containment has begun.
     eventually(lambda: len(stack.mail_to(HANDLER, reference)) == 3, what="containment emails")

@@ -1,0 +1,80 @@
+"""Showing operators a complaint's state in the Prefect UI: the run's tags, a keyed
+markdown artifact with a new version at every step, and events for the trail's steps
+and stage changes (the complaint as the resource, the run as a related one)."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect import get_run_logger
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.client.orchestration import get_client
+from prefect.events import emit_event
+from prefect.runtime import flow_run
+from sqlalchemy import update
+
+from complaints import service
+from complaints.models import Complaint, utcnow
+from complaints.run_view import RunView, run_view
+from tasks.runtime import flow_step, transaction
+
+# Tags this module keeps current; others (the deadline watch's overdue:<kind>) stay.
+KEPT_PREFIXES = ("stage:", "grade:", "department:")
+
+
+def artifact_key(reference: str) -> str:
+    """Return the complaint's artifact key (lower-case letters, digits and dashes)."""
+    return f"complaint-{reference.lower()}"
+
+
+@flow_step("publish-run-view")
+async def publish_run_view(complaint_id: uuid.UUID, at_key: str) -> int:
+    """Bring the run's view of the complaint up to date; return the last event shown.
+
+    Once per step of the run (the journal keys it by ``at_key``): a replay shows nothing
+    twice. What was shown is recorded first, so an event is shown at most once; a failure
+    to reach Prefect leaves the view behind, never the complaint.
+    """
+    with transaction() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        view = run_view(session, complaint, after_seq=complaint.published_seq, now=utcnow())
+        session.execute(
+            update(Complaint)
+            .where(Complaint.id == complaint_id)
+            .values(published_seq=view.last_seq)
+            .execution_options(synchronize_session=False)
+        )
+    try:
+        await _show(complaint_id, view)
+    except Exception as exc:  # the view is for people; the complaint goes on without it
+        get_run_logger().warning("run view not updated: %s", type(exc).__name__)
+    return view.last_seq
+
+
+async def _show(complaint_id: uuid.UUID, view: RunView) -> None:
+    run_id = flow_run.id
+    related = [
+        {"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.role": "flow-run"}
+    ]
+    for event in view.events:
+        emit_event(
+            event=event.name,
+            resource={
+                "prefect.resource.id": f"complaint.{complaint_id}",
+                "prefect.resource.name": view.reference,
+            },
+            related=related,
+            payload=event.payload,
+            occurred=event.occurred,
+        )
+    await acreate_markdown_artifact(
+        key=artifact_key(view.reference),
+        markdown=view.markdown,
+        description=f"Complaint {view.reference}: where it stands",
+    )
+    async with get_client() as client:
+        run = await client.read_flow_run(uuid.UUID(str(run_id)))
+        kept = [t for t in run.tags if not t.startswith(KEPT_PREFIXES)]
+        tags = [*kept, *view.tags]
+        if sorted(tags) != sorted(run.tags):
+            await client.update_flow_run(run.id, tags=tags)
