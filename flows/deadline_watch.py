@@ -1,4 +1,5 @@
-"""The ``deadline-watch`` deployment: reminders and escalations for every waiting step.
+"""The ``deadline-watch`` deployment: reminders and escalations for every waiting step,
+and the overview artifact (``complaints-overview``) operators read at a glance.
 
 Deadlines are watched outside the suspended complaint runs, on a schedule; a suspended
 run's own timeout never decides a complaint's fate.
@@ -14,6 +15,7 @@ from flows.run_logs import quiet_run_logs
 from tasks.deadlines import check_deadlines, mark_overdue
 from tasks.journal import forget_current_run
 from tasks.notify import deliver_mail
+from tasks.overview import publish_overview
 
 quiet_run_logs()
 
@@ -26,6 +28,7 @@ async def deadline_watch(as_of: datetime | None = None) -> int:
         await deliver_mail(summary.message_ids)
     for step in summary.overdue:
         await mark_overdue(step)
+    await publish_overview(as_of)
     get_run_logger().info(
         "%d emails queued (%d overdue steps, %d complainant status updates), "
         "%d stale reminders skipped",

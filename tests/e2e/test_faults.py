@@ -662,6 +662,12 @@ def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
     run = prefect_server.flow_run(case["run_id"])
     assert "overdue:containment" in run["tags"]
     assert len(_events(stack_sessions, case["id"], "step.overdue")) == 2
+    # The watch's overview for operators: the missed containment, by reference and owner.
+    overview = prefect_server.post(
+        "/artifacts/latest/filter", {"artifacts": {"key": {"any_": ["complaints-overview"]}}}
+    )
+    assert len(overview) == 1 and "## Overdue steps by department and owner" in overview[0]["data"]
+    assert f"| {case['reference']} | li-wei |" in overview[0]["data"]
     query = {
         "filter": {
             "event": {"name": ["complaint.containment.overdue"]},

@@ -1,0 +1,99 @@
+"""The whole system at a glance, for the deadline watch's keyed Prefect artifact.
+
+Open complaints by stage, overdue steps by department and owner, the longest-waiting
+steps, the 48-hour containments due within a day, mail waiting or failed, and runs
+started again lately. References, keys and staff only; times as due dates, not ages,
+so the text changes when the facts do (and only then is a new version written).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from complaints.enums import EventKind, OutboxStatus, Stage, StepKind, StepStatus
+from complaints.models import Complaint, Event, OutboxMessage, Step
+
+OLDEST = 10
+SOON = timedelta(hours=24)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "–"
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]:
+    if not rows:
+        return ["_none_", ""]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def overview_markdown(session: Session, now: datetime) -> str:
+    """Return the overview as Markdown, as of ``now``."""
+    open_ = Complaint.stage != Stage.CLOSED
+    waiting = (Step.status == StepStatus.OPEN, Complaint.stage != Stage.CLOSED)
+    by_stage = session.execute(
+        select(Complaint.stage, func.count()).where(open_).group_by(Complaint.stage)
+    ).all()
+    overdue = session.execute(
+        select(Complaint.department, Step.assignee, func.count())
+        .join(Complaint, Complaint.id == Step.complaint_id)
+        .where(*waiting, Step.due_at < now)
+        .group_by(Complaint.department, Step.assignee)
+        .order_by(func.count().desc(), Complaint.department, Step.assignee)
+    ).all()
+    oldest = session.execute(
+        select(Complaint.reference, Step.key, Step.assignee, Step.opened_at, Step.due_at)
+        .join(Complaint, Complaint.id == Step.complaint_id)
+        .where(*waiting)
+        .order_by(Step.opened_at, Step.key)
+        .limit(OLDEST)
+    ).all()
+    containments = session.execute(
+        select(Complaint.reference, Step.assignee, Step.due_at)
+        .join(Complaint, Complaint.id == Step.complaint_id)
+        .where(*waiting, Step.kind == StepKind.CONTAINMENT, Step.due_at < now + SOON)
+        .order_by(Step.due_at)
+    ).all()
+    mail = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+            .group_by(OutboxMessage.status)
+        )
+        .tuples()
+        .all()
+    )
+    restarted = session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.kind == EventKind.RUN_RESTARTED.value, Event.at >= now - SOON)
+    )
+    lines = [f"# Complaints at a glance ({now:%Y-%m-%d %H}:00 UTC)", ""]
+    lines += ["## Open complaints by stage", ""]
+    lines += _table(("stage", "complaints"), [(s.value, n) for s, n in sorted(by_stage)])
+    lines += ["## Overdue steps by department and owner", ""]
+    lines += _table(("department", "owner", "overdue"), [tuple(r) for r in overdue])
+    lines += [f"## The {OLDEST} longest-waiting steps", ""]
+    lines += _table(
+        ("complaint", "step", "owner", "opened", "due"),
+        [(r, k, a, _when(o), _when(d)) for r, k, a, o, d in oldest],
+    )
+    lines += ["## Containment (48 hours) due within a day, or missed", ""]
+    lines += _table(
+        ("complaint", "owner", "due", ""),
+        [(r, a, _when(d), "**missed**" if d and d < now else "") for r, a, d in containments],
+    )
+    lines += [
+        "## Mail and runs",
+        "",
+        f"- mail waiting: {mail.get(OutboxStatus.PENDING, 0)}",
+        f"- mail failed: {mail.get(OutboxStatus.FAILED, 0)}",
+        f"- runs started again in the last 24 hours: {restarted or 0}",
+        "",
+    ]
+    return "\n".join(lines)
