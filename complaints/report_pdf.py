@@ -65,15 +65,20 @@ def clean(text: str) -> str:
     return "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
 
 
-def _title(pdf: FPDF, content: ReportContent) -> None:
+def write_title(pdf: FPDF, organization: str, title: str) -> None:
+    """Write the organization over the document's title; leave the body font set."""
     pdf.set_font(FONT, size=9)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(0, LINE, clean(content.organization), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, LINE, clean(organization), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=20)
     pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(0, 10, clean(content.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 10, clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
     pdf.set_text_color(*INK)
+
+
+def _title(pdf: FPDF, content: ReportContent) -> None:
+    write_title(pdf, content.organization, content.title)
     sep = content.separator
     line = (
         f"{content.reference_label}{sep}{content.reference}    "

@@ -13,9 +13,7 @@ from complaints.report_pdf import (
     ACCENT,
     FONT,
     FONT_FILE,
-    INK,
     LINE,
-    MUTED,
     ReportPDF,
     clean,
     write_block_title,
@@ -23,6 +21,7 @@ from complaints.report_pdf import (
     write_heading,
     write_none,
     write_table,
+    write_title,
 )
 from complaints.report_view import Facts, Section, Table
 from complaints.reviews.charts import DPI, Chart
@@ -50,14 +49,7 @@ def render_review_pdf(content: ReviewContent, charts: list[Chart]) -> bytes:
 
 
 def _title(pdf: FPDF, content: ReviewContent) -> None:
-    pdf.set_font(FONT, size=9)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(0, LINE, clean(content.organization), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, size=20)
-    pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(0, 10, clean(content.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, size=10)
-    pdf.set_text_color(*INK)
+    write_title(pdf, content.organization, content.title)
     sep = content.separator
     lines = [
         f"{content.period_label}{sep}{content.period} ({content.span})",

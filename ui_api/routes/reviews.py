@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from complaints.classification import CorrectionRefused, correct_category
 from complaints.i18n import translator
@@ -126,6 +127,12 @@ def _require_guard(request: Request, settings: Any, guard: str) -> None:
         raise LinkRefused(403, counted=False)
 
 
+async def _guarded_form(request: Request, settings: Any) -> FormData:
+    """Read a form of the area; refuse one without this session's guard."""
+    form = await _guarded_form(request, settings)
+    return form
+
+
 def _parameters(checked: ReviewForm) -> dict[str, Any]:
     return {k: v for k, v in checked.parameters.items() if v not in (None, "")}
 
@@ -135,8 +142,7 @@ async def run_now(
     request: Request, db: DbDep, org: OrganizationDep, settings: SettingsDep, lead: LeadDep
 ) -> Response:
     """Start a review run now (the email follows once it has run)."""
-    form = await request.form()
-    _require_guard(request, settings, str(form.get("guard") or ""))
+    form = await _guarded_form(request, settings)
     checked = run_form(form, org, translator(locale_of(lead)))
     if checked.errors:
         return await dashboard(request, db, org, settings, lead, run=(form, checked.errors))
@@ -150,8 +156,7 @@ async def correct_a_category(
     request: Request, db: DbDep, org: OrganizationDep, settings: SettingsDep, lead: LeadDep
 ) -> Response:
     """Correct a complaint's category; reviews of earlier periods keep the one it had."""
-    form = await request.form()
-    _require_guard(request, settings, str(form.get("guard") or ""))
+    form = await _guarded_form(request, settings)
     try:
         correct_category(
             db,
@@ -198,8 +203,7 @@ async def _keep_schedule(
     lead: LeadDep,
     schedule_id: uuid.UUID | None,
 ) -> Response:
-    form = await request.form()
-    _require_guard(request, settings, str(form.get("guard") or ""))
+    form = await _guarded_form(request, settings)
     _ = translator(locale_of(lead))
     checked = schedule_form(form, org, _)
     if not checked.errors:
