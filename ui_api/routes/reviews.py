@@ -129,7 +129,8 @@ def _require_guard(request: Request, settings: Any, guard: str) -> None:
 
 async def _guarded_form(request: Request, settings: Any) -> FormData:
     """Read a form of the area; refuse one without this session's guard."""
-    form = await _guarded_form(request, settings)
+    form = await request.form()
+    _require_guard(request, settings, str(form.get("guard") or ""))
     return form
 
 
