@@ -193,6 +193,7 @@ class EventKind(StrEnum):
     COMPLAINT_REOPENED = "complaint.reopened"
     RUN_RESUMED_AFTER_REOPENING = "run.resumed_after_reopening"
     RUN_REPAIRED = "run.repaired"
+    STEP_INPUT_REFUSED = "step.input_refused"
 
 
 class MeetingPurpose(StrEnum):

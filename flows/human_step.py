@@ -9,12 +9,14 @@ from prefect import get_run_logger
 
 # The async form of suspend_flow_run (this flow is async).
 from prefect.flow_runs import asuspend_flow_run
+from pydantic import ValidationError
 
 from complaints.contracts import StepInput
 from complaints.enums import StepKind
 from tasks.journal import ensure_current_execution
 from tasks.notify import deliver_mail
 from tasks.operators import publish_run_view
+from tasks.refusals import refuse_answer
 from tasks.steps import open_step, recorded_step, take_decision
 
 Decision = TypeVar("Decision", bound=StepInput)
@@ -65,7 +67,14 @@ async def wait_for(complaint_id: uuid.UUID, key: str, contract: type[Decision]) 
         return contract.model_validate(record.decision)
     ensure_current_execution()  # an execution started again elsewhere does not wait here
     await publish_run_view(complaint_id, key)  # operators see what it waits for
-    received = await asuspend_flow_run(wait_for_input=contract, key=key, timeout=NEVER_EXPIRES)
+    while True:
+        try:
+            received = await asuspend_flow_run(
+                wait_for_input=contract, key=key, timeout=NEVER_EXPIRES
+            )
+            break
+        except ValidationError as exc:  # an answer in the Prefect UI the rules refuse
+            await refuse_answer(complaint_id, key, exc)
     recorded = take_decision(complaint_id, key, received)
     get_run_logger().info("Step %s decided", key)
     return contract.model_validate(recorded)

@@ -276,6 +276,34 @@ def test_operator_resume_in_the_prefect_ui_is_recorded_with_its_channel(
 ) -> None:
     case = _file_and_wait_for_assessment(stack, prefect_server)
     run_id, complaint_id = case["run_id"], case["created"]["id"]
+    # An answer the form's schema takes but the step's rules refuse ("not ours" without
+    # the explanation): recorded, logged, and the run waits at the step again.
+    refused = prefect_server.post(
+        f"/flow_runs/{run_id}/resume",
+        {"run_input": {"ours": False, "valid": True, "grade": "grumble"}},
+    )
+    assert refused["status"] == "ACCEPT"  # the schema knows no rule across fields
+
+    def refusal() -> list[Event]:
+        with stack_sessions() as session:
+            return list(
+                session.scalars(
+                    select(Event).where(
+                        Event.complaint_id == _uuid(complaint_id),
+                        Event.kind == "step.input_refused",
+                    )
+                )
+            )
+
+    [event] = eventually(refusal, what="the refusal in the trail")
+    assert event.data == {"key": "assessment-1", "fields": ["explanation"]}
+    again = prefect_server.wait_suspended_at(run_id, "assessment-1")
+    assert again["type"] == "PAUSED"
+    with stack_sessions() as session:
+        open_step = session.scalars(
+            select(Step).where(Step.key == "assessment-1", Step.complaint_id == _uuid(complaint_id))
+        ).one()
+        assert open_step.status == "open" and open_step.decision is None
     # What the Prefect UI's "Resume" form posts for the step's input schema.
     result = prefect_server.post(
         f"/flow_runs/{run_id}/resume",
