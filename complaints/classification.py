@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
@@ -75,22 +75,6 @@ def correct_category(
     if not reason.strip():
         raise CorrectionRefused("reason")
     return classify(session, complaint_id, category, by=by, at=at, reason=reason.strip())
-
-
-def category_as_at(moment: datetime | None) -> ColumnElement[str | None]:
-    """Return, for the complaint of the enclosing query, its category at ``moment``
-    (None: the latest) as a correlated scalar subquery."""
-    latest: Select[tuple[str]] = select(Classification.category).where(
-        Classification.complaint_id == Complaint.id
-    )
-    if moment is not None:
-        latest = latest.where(Classification.at < moment)
-    return (
-        latest.order_by(Classification.at.desc(), Classification.id.desc())
-        .limit(1)
-        .correlate(Complaint)
-        .scalar_subquery()
-    )
 
 
 def current_category(session: Session, complaint_id: uuid.UUID) -> str | None:

@@ -14,22 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from complaints.enums import EventKind, OutboxStatus, Stage, StepKind, StepStatus
+from complaints.markdown import table, utc
 from complaints.models import Complaint, Event, OutboxMessage, Step
 
 OLDEST = 10
 SOON = timedelta(hours=24)
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "–"
-
-
 def _table(columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]:
-    if not rows:
-        return ["_none_", ""]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-    return [*lines, ""]
+    return table(columns, rows) if rows else ["_none_", ""]
 
 
 def overview_markdown(session: Session, now: datetime) -> str:
@@ -81,12 +74,12 @@ def overview_markdown(session: Session, now: datetime) -> str:
     lines += [f"## The {OLDEST} longest-waiting steps", ""]
     lines += _table(
         ("complaint", "step", "owner", "opened", "due"),
-        [(r, k, a, _when(o), _when(d)) for r, k, a, o, d in oldest],
+        [(r, k, a, utc(o), utc(d)) for r, k, a, o, d in oldest],
     )
     lines += ["## Containment (48 hours) due within a day, or missed", ""]
     lines += _table(
         ("complaint", "owner", "due", ""),
-        [(r, a, _when(d), "**missed**" if d and d < now else "") for r, a, d in containments],
+        [(r, a, utc(d), "**missed**" if d and d < now else "") for r, a, d in containments],
     )
     lines += [
         "## Mail and runs",

@@ -9,6 +9,8 @@ and the timeline, whose cells are short, are tables.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import as_file, files
 
 from fpdf import FPDF
@@ -45,15 +47,23 @@ class ReportPDF(FPDF):
         self.cell(0, 4, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
 
 
-def render_pdf(content: ReportContent) -> bytes:
-    """Return the report as PDF bytes."""
-    pdf = ReportPDF(content.reference)
-    pdf.set_title(f"{content.title} {content.reference}")
-    pdf.set_creator(content.organization)
+@contextmanager
+def opened_pdf(footer_text: str, title: str, creator: str) -> Iterator[ReportPDF]:
+    """Start a document in the CJK font, on its first page; write it within the block."""
+    pdf = ReportPDF(footer_text)
+    pdf.set_title(title)
+    pdf.set_creator(creator)
     # The font is read while the PDF is written, so all of it happens within as_file.
     with as_file(FONT_FILE) as font:
         pdf.add_font(FONT, "", str(font))
         pdf.add_page()
+        yield pdf
+
+
+def render_pdf(content: ReportContent) -> bytes:
+    """Return the report as PDF bytes."""
+    title = f"{content.title} {content.reference}"
+    with opened_pdf(content.reference, title, content.organization) as pdf:
         _title(pdf, content)
         for number, section in enumerate(content.sections, 1):
             _section(pdf, number, section, content.none, content.separator)

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from complaints.enums import EventKind, StepKind, StepStatus
-from complaints.models import Complaint, Event
+from complaints.markdown import table, utc
+from complaints.models import Complaint, Event, Step
 
 # The audit events that become Prefect events (as ``complaint.<name>``), with the keys of
 # their data that may travel (keys, kinds, stages: never a decision's text).
@@ -57,58 +58,58 @@ def tags_of(complaint: Complaint) -> list[str]:
     return tags
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "–"
-
-
 def _summary(complaint: Complaint, now: datetime) -> str:
+    grade = complaint.grade.value if complaint.grade else "–"
     lines = [
         f"# {complaint.reference}",
         "",
-        f"**Stage:** {complaint.stage.value} · **grade:** "
-        f"{complaint.grade.value if complaint.grade else '–'} · **department:** "
-        f"{complaint.department} · **received:** {_when(complaint.received_at)}",
+        f"**Stage:** {complaint.stage.value} · **grade:** {grade} · **department:** "
+        f"{complaint.department} · **received:** {utc(complaint.received_at)}",
         "",
     ]
     waiting = [s for s in complaint.steps if s.status is StepStatus.OPEN]
     if waiting:
-        lines += [
-            "## Waiting for",
-            "",
-            "| step | whose decision | due | late |",
-            "|---|---|---|---|",
-        ]
-        for step in waiting:
-            late = "**overdue**" if step.due_at and step.due_at < now else ""
-            lines.append(f"| {step.key} | {step.assignee} | {_when(step.due_at)} | {late} |")
-        lines.append("")
-    lines += ["## Steps", "", "| step | opened | decided | by | in time |", "|---|---|---|---|---|"]
-    for step in complaint.steps:
-        in_time = ""
-        if step.decided_at and step.due_at:
-            in_time = "yes" if step.decided_at <= step.due_at else "**late**"
-        lines.append(
-            f"| {step.key} | {_when(step.opened_at)} | {_when(step.decided_at)} | "
-            f"{step.decided_by or ''} | {in_time} |"
+        lines += ["## Waiting for", ""]
+        lines += table(
+            ("step", "whose decision", "due", "late"),
+            [(s.key, s.assignee, utc(s.due_at), _late(s.due_at, now)) for s in waiting],
         )
+    lines += ["## Steps", ""]
+    lines += table(
+        ("step", "opened", "decided", "by", "in time"),
+        [
+            (s.key, utc(s.opened_at), utc(s.decided_at), s.decided_by or "", _in_time(s))
+            for s in complaint.steps
+        ],
+    )
     actions = [s for s in complaint.steps if s.kind is StepKind.ACTION]
     if actions:
-        lines += [
-            "",
-            "## Corrective actions",
-            "",
-            "| action | owner | due | done |",
-            "|---|---|---|---|",
-        ]
-        for step in actions:
-            done = _when(step.decided_at) if step.decided_at else ""
-            lines.append(f"| {step.key} | {step.assignee} | {_when(step.due_at)} | {done} |")
-    return "\n".join(lines) + "\n"
+        lines += ["## Corrective actions", ""]
+        lines += table(
+            ("action", "owner", "due", "done"),
+            [
+                (s.key, s.assignee, utc(s.due_at), utc(s.decided_at) if s.decided_at else "")
+                for s in actions
+            ],
+        )
+    return "\n".join(lines)
+
+
+def _late(due: datetime | None, now: datetime) -> str:
+    return "**overdue**" if due and due < now else ""
+
+
+def _in_time(step: Step) -> str:
+    if not (step.decided_at and step.due_at):
+        return ""
+    return "yes" if step.decided_at <= step.due_at else "**late**"
 
 
 def run_view(session: Session, complaint: Complaint, *, after_seq: int, now: datetime) -> RunView:
     """Return the run's view of a complaint, with the events after ``after_seq``."""
-    view = RunView(complaint.reference, tags_of(complaint), _summary(complaint, now))
+    view = RunView(
+        complaint.reference, tags_of(complaint), _summary(complaint, now), last_seq=after_seq
+    )
     trail = session.scalars(
         select(Event)
         .where(Event.complaint_id == complaint.id, Event.seq > after_seq)
@@ -116,14 +117,11 @@ def run_view(session: Session, complaint: Complaint, *, after_seq: int, now: dat
     ).all()
     for event in trail:
         view.last_seq = event.seq
-        published = PUBLISHED.get(EventKind(event.kind)) if event.kind in _KINDS else None
+        # The stored kind is the StrEnum's value, which finds its member as a key.
+        published = PUBLISHED.get(event.kind)  # type: ignore[call-overload]
         if published is None:
             continue
         name, keys = published
         payload = {k: event.data[k] for k in keys if k in (event.data or {})}
         view.events.append(OpsEvent(f"complaint.{name}", event.at, payload))
-    view.last_seq = max(view.last_seq, after_seq)
     return view
-
-
-_KINDS = {kind.value for kind in EventKind}

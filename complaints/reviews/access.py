@@ -98,9 +98,8 @@ def redeem_sign_in(
 ) -> str | None:
     """Use a sign-in link once; return the quality lead it signs in (None: unknown,
     used or expired, or the person is no longer a quality lead)."""
-    token_hash = hash_token(token, settings.secret_key.get_secret_value())
-    row = session.scalars(select(SignInToken).where(SignInToken.token_hash == token_hash)).first()
-    if row is None or row.used_at is not None or row.expires_at <= now:
+    row = _open_link(session, settings, token, now)
+    if row is None:
         return None
     used = session.execute(
         update(SignInToken)
@@ -117,6 +116,13 @@ def sign_in_link_is_open(
     session: Session, settings: Settings, token: str, *, now: datetime
 ) -> bool:
     """Whether a sign-in link can still be used (for the page it opens)."""
+    return _open_link(session, settings, token, now) is not None
+
+
+def _open_link(
+    session: Session, settings: Settings, token: str, now: datetime
+) -> SignInToken | None:
+    """Return the sign-in link a token stands for while it can be used (unused, current)."""
     token_hash = hash_token(token, settings.secret_key.get_secret_value())
     row = session.scalars(select(SignInToken).where(SignInToken.token_hash == token_hash)).first()
-    return row is not None and row.used_at is None and row.expires_at > now
+    return row if row is not None and row.used_at is None and row.expires_at > now else None

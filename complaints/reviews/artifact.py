@@ -10,6 +10,7 @@ import dataclasses
 import re
 
 from complaints.enums import Locale
+from complaints.markdown import table
 from complaints.organization import Organization
 from complaints.report_view import Facts
 from complaints.reviews.figures import Filters, TrendFigures
@@ -20,10 +21,6 @@ def artifact_key(filters: Filters) -> str:
     """Return the artifact's key: one per scope, so each run adds a version to its history."""
     scope = "-".join(v for v in (filters.department, filters.product_family) if v) or "all"
     return re.sub(r"[^a-z0-9-]+", "-", f"complaint-review-{scope}".lower()).strip("-")
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def review_markdown(figures: TrendFigures, org: Organization, reference: str) -> str:
@@ -49,8 +46,7 @@ def review_markdown(figures: TrendFigures, org: Organization, reference: str) ->
             if isinstance(block, Facts):
                 lines += [f"- {fact.label}: {fact.value}" for fact in block.items]
             else:
-                lines.append("| " + " | ".join(_cell(c) for c in block.columns) + " |")
-                lines.append("|" + "---|" * len(block.columns))
-                lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in block.rows]
+                lines += table(block.columns, block.rows)
+                continue
             lines.append("")
     return "\n".join(lines)

@@ -90,7 +90,7 @@ def issue_trend_review(
     record_locale = Locale(org.person(org.quality_leads[0]).locale)
     message_ids = []
     for locale in sorted({record_locale, *(Locale(p.locale) for p in readers)}):
-        edition = _edition(session, settings, review, org, figures, locale, csv_file)
+        edition = _edition(session, settings, review, reference, org, figures, locale, csv_file)
         for person in (p for p in readers if Locale(p.locale) is locale):
             message_ids.append(_mail(session, org, review, person, edition, now=now))
     return IssuedReview(review.id, reference, message_ids)
@@ -112,15 +112,13 @@ def _edition(
     session: Session,
     settings: Settings,
     review: Review,
+    reference: str,
     org: Organization,
     figures: TrendFigures,
     locale: Locale,
     csv_file: ReviewFile,
 ) -> Edition:
     """Put the review into one language and keep its PDF and charts."""
-    reference = reference_of(
-        Period(review.period_label, review.period_start, review.period_end), figures.filters
-    )
     content = review_content(figures, org, locale)
     charts = review_charts(figures, org, locale)
     pdf = render_review_pdf(content, charts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from importlib.resources import as_file
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
@@ -11,11 +10,9 @@ from PIL import Image
 
 from complaints.report_pdf import (
     ACCENT,
-    FONT,
-    FONT_FILE,
     LINE,
-    ReportPDF,
     clean,
+    opened_pdf,
     write_block_title,
     write_facts,
     write_heading,
@@ -34,13 +31,8 @@ HEADING, CAPTION = 16.0, 8.0
 
 def render_review_pdf(content: ReviewContent, charts: list[Chart]) -> bytes:
     """Return the analysis as PDF bytes, each chart in the section it illustrates."""
-    pdf = ReportPDF(f"{content.title} {content.period}")
-    pdf.set_title(f"{content.title} {content.period}")
-    pdf.set_creator(content.organization)
-    # The font is read while the PDF is written, so all of it happens within as_file.
-    with as_file(FONT_FILE) as font:
-        pdf.add_font(FONT, "", str(font))
-        pdf.add_page()
+    title = f"{content.title} {content.period}"
+    with opened_pdf(title, title, content.organization) as pdf:
         _title(pdf, content)
         for number, section in enumerate(content.sections, 1):
             shown = [c for c in charts if c.section == section.key]

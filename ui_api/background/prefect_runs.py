@@ -47,20 +47,27 @@ RESPONSE_PART = "response"
 connect = get_client
 
 
-class PrefectRuns:
-    """The complaint runs of one deployment, through one Prefect client."""
+class Deployment:
+    """One deployment, through one Prefect client (its id read once)."""
 
     def __init__(self, client: PrefectClient, deployment_name: str) -> None:
         self.client = client
         self.deployment_name = deployment_name
         self._deployment_id: uuid.UUID | None = None
-        self._offsets: dict[tuple[StateType, ...], int] = {}
 
     async def deployment_id(self) -> uuid.UUID:
         if self._deployment_id is None:
             deployment = await self.client.read_deployment_by_name(self.deployment_name)
             self._deployment_id = deployment.id
         return self._deployment_id
+
+
+class PrefectRuns(Deployment):
+    """The complaint runs of one deployment, through one Prefect client."""
+
+    def __init__(self, client: PrefectClient, deployment_name: str) -> None:
+        super().__init__(client, deployment_name)
+        self._offsets: dict[tuple[StateType, ...], int] = {}
 
     async def create(self, complaint_id: uuid.UUID, reference: str) -> uuid.UUID:
         """Create a complaint's run (once: the idempotency key is the complaint's)."""
@@ -227,29 +234,22 @@ def cron_schedule(cron: str, timezone: str) -> CronSchedule:
 async def next_runs(cron: str, timezone: str, *, after: datetime, count: int = 5) -> list[datetime]:
     """Return the next times Prefect's scheduler would run a cron schedule."""
     server_side = ServerCronSchedule(cron=cron, timezone=timezone)
-    return [moment for moment in await server_side.get_dates(count, start=after)]
+    return list(await server_side.get_dates(count, start=after))
 
 
-class ReviewDeployment:
+class ReviewDeployment(Deployment):
     """The review deployment: its runs started now and its schedules."""
-
-    def __init__(self, client: PrefectClient, deployment_name: str) -> None:
-        self.client = client
-        self.deployment_name = deployment_name
-
-    async def _id(self) -> uuid.UUID:
-        return (await self.client.read_deployment_by_name(self.deployment_name)).id
 
     async def run_now(self, parameters: dict[str, Any]) -> uuid.UUID:
         """Start a review run with these parameters (periods and keys only)."""
         flow_run = await self.client.create_flow_run_from_deployment(
-            await self._id(), parameters=parameters, tags=["review"]
+            await self.deployment_id(), parameters=parameters, tags=["review"]
         )
         return flow_run.id
 
     async def schedules(self, *, now: datetime) -> list[ReviewSchedule]:
         """Return the deployment's cron schedules with their next five runs."""
-        found = await self.client.read_deployment_schedules(await self._id())
+        found = await self.client.read_deployment_schedules(await self.deployment_id())
         return [await self._read(s, now) for s in found if isinstance(s.schedule, CronSchedule)]
 
     async def _read(self, schedule: DeploymentSchedule, now: datetime) -> ReviewSchedule:
@@ -271,7 +271,7 @@ class ReviewDeployment:
     ) -> uuid.UUID:
         """Add a schedule (its slug names it, so it survives redeploys of prefect.yaml)."""
         created = await self.client.create_deployment_schedules(
-            await self._id(),
+            await self.deployment_id(),
             [
                 DeploymentScheduleCreate(
                     schedule=cron_schedule(cron, timezone),
@@ -293,7 +293,7 @@ class ReviewDeployment:
         parameters: dict[str, Any],
     ) -> None:
         await self.client.update_deployment_schedule(
-            await self._id(),
+            await self.deployment_id(),
             schedule_id,
             schedule=cron_schedule(cron, timezone),
             active=active,
@@ -301,17 +301,19 @@ class ReviewDeployment:
         )
 
     async def set_active(self, schedule_id: uuid.UUID, *, active: bool) -> None:
-        await self.client.update_deployment_schedule(await self._id(), schedule_id, active=active)
+        await self.client.update_deployment_schedule(
+            await self.deployment_id(), schedule_id, active=active
+        )
 
     async def delete_schedule(self, schedule_id: uuid.UUID) -> None:
-        await self.client.delete_deployment_schedule(await self._id(), schedule_id)
+        await self.client.delete_deployment_schedule(await self.deployment_id(), schedule_id)
 
     async def ensure_schedule(
         self, *, slug: str, cron: str, timezone: str, parameters: dict[str, Any]
     ) -> bool:
         """Add a schedule, inactive, unless one with its slug exists (whatever a quality
         lead made of it since); return whether it was added."""
-        found = await self.client.read_deployment_schedules(await self._id())
+        found = await self.client.read_deployment_schedules(await self.deployment_id())
         if any(s.slug == slug for s in found):
             return False
         await self.create_schedule(
