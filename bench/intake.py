@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from complaints.db import get_session_factory  # noqa: E402
+from complaints.intake.schemas import ComplaintIn  # noqa: E402
+from complaints.intake.service import file_complaint  # noqa: E402
 from complaints.migrate import upgrade  # noqa: E402
 from complaints.organization import load_organization  # noqa: E402
-from complaints.schemas import ComplaintIn  # noqa: E402
-from complaints.service import file_complaint  # noqa: E402
 from complaints.settings import Settings  # noqa: E402
 from ui_api.app import create_app  # noqa: E402
 

@@ -25,7 +25,7 @@ import aiosmtplib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from complaints.dev_mailbox import DevMailbox  # noqa: E402
+from devtools.mailbox import DevMailbox  # noqa: E402
 from tests.support.databases import POSTGRES_URL  # noqa: E402
 from tests.support.people import complaint_payload  # noqa: E402
 from tests.support.stack import eventually, whole_stack  # noqa: E402

@@ -7,7 +7,8 @@ from itertools import count
 
 from prefect import flow, get_run_logger
 
-from complaints.contracts import (
+from complaints.enums import Grade, MeetingPurpose, Resolution, StepKind
+from complaints.steps.contracts import (
     ActionPlan,
     ActionReport,
     AssessmentDecision,
@@ -22,7 +23,6 @@ from complaints.contracts import (
     ResponseDraft,
     SurveyAnswer,
 )
-from complaints.enums import Grade, MeetingPurpose, Resolution, StepKind
 from flows.human_step import Refs, await_decision, open_waiting_step, step_key, wait_for
 from flows.run_logs import quiet_run_logs
 from tasks.containment import account_for_waiting, complete_containment, convene_meeting

@@ -11,8 +11,8 @@ from prefect import get_run_logger
 from prefect.flow_runs import asuspend_flow_run
 from pydantic import ValidationError
 
-from complaints.contracts import StepInput
 from complaints.enums import StepKind
+from complaints.steps.contracts import StepInput
 from tasks.journal import ensure_current_execution
 from tasks.notify import deliver_mail
 from tasks.operators import publish_run_view

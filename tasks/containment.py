@@ -8,9 +8,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from complaints import meetings, notifications, repository, schedule, service
+from complaints import repository
 from complaints.audit import record_event
+from complaints.deadlines import schedule
 from complaints.enums import EventKind, MeetingPurpose, Stage
+from complaints.intake import service
+from complaints.mail import notifications
+from complaints.meetings import service as meeting_service
 from tasks.runtime import organization, settings, step_task, transaction
 from tasks.steps import enter_stage
 
@@ -49,12 +53,12 @@ def convene_meeting(
         else:
             organizer = complaint.handler
             picked.append(decided_by)
-        meeting, _new = meetings.convene(
+        meeting, _new = meeting_service.convene(
             session,
             complaint,
             purpose=purpose,
             organizer=organizer,
-            attendees=meetings.attendees_for(complaint, org, picked),
+            attendees=meeting_service.attendees_for(complaint, org, picked),
             starts_at=datetime.fromisoformat(decision["meeting_at"]),
             minutes=int(decision.get("meeting_minutes", 60)),
             location=decision.get("meeting_location") or "",

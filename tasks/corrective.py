@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from complaints import notifications, repository, service
+from complaints import repository
 from complaints.audit import record_event
 from complaints.enums import EventKind, Stage
+from complaints.intake import service
+from complaints.mail import notifications
 from tasks.runtime import organization, settings, step_task, transaction
 from tasks.steps import enter_stage
 

@@ -9,9 +9,9 @@ from prefect.client.orchestration import get_client
 from prefect.events import emit_event
 from pydantic import BaseModel
 
-from complaints import deadlines
 from complaints.db import get_session_factory
 from complaints.models import utcnow
+from complaints.ops import deadline_watch
 from tasks.runtime import organization, settings, step_task
 
 
@@ -35,7 +35,9 @@ class WatchSummary(BaseModel):
 @step_task("check-deadlines")
 def check_deadlines(as_of: datetime | None) -> WatchSummary:
     """Queue every reminder and escalation that has come (each exactly once)."""
-    report = deadlines.watch(get_session_factory(), organization(), settings(), as_of or utcnow())
+    report = deadline_watch.watch(
+        get_session_factory(), organization(), settings(), as_of or utcnow()
+    )
     return WatchSummary(
         message_ids=report.message_ids,
         overdue=[OverdueStep(**vars(o)) for o in report.overdue],

@@ -26,9 +26,9 @@ from prefect.context import FlowRunContext
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from complaints import run_journal
 from complaints.db import get_session_factory
 from complaints.models import utcnow
+from complaints.ops import run_journal
 
 P = ParamSpec("P")
 R = TypeVar("R")

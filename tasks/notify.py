@@ -6,9 +6,10 @@ import uuid
 
 from prefect import get_run_logger
 
-from complaints import notifications, outbox, service
 from complaints.db import get_session_factory
 from complaints.enums import StepStatus
+from complaints.intake import service
+from complaints.mail import notifications, outbox
 from complaints.models import Step
 from tasks.runtime import flow_step, organization, settings, step_task, transaction
 

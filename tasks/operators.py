@@ -13,9 +13,9 @@ from prefect.events import emit_event
 from prefect.runtime import flow_run
 from sqlalchemy import update
 
-from complaints import service
+from complaints.intake import service
 from complaints.models import Complaint, utcnow
-from complaints.run_view import RunView, run_view
+from complaints.ops.run_view import RunView, run_view
 from tasks.runtime import flow_step, transaction
 
 # Tags this module keeps current; others (the deadline watch's overdue:<kind>) stay.

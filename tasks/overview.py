@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCol
 
 from complaints.db import get_session_factory
 from complaints.models import utcnow
-from complaints.overview import overview_markdown
+from complaints.ops.overview import overview_markdown
 from tasks.runtime import step_task
 
 OVERVIEW_KEY = "complaints-overview"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from complaints import notifications, service, steps
 from complaints.enums import Resolution
+from complaints.intake import service
+from complaints.mail import notifications
+from complaints.steps import service as step_service
 from tasks.runtime import organization, settings, step_task, transaction
 
 
@@ -28,7 +30,7 @@ def close_handled(
     org, config = organization(), settings()
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
-        service.close(session, complaint_id, resolution, steps.final_record(complaint))
+        service.close(session, complaint_id, resolution, step_service.final_record(complaint))
         occasion = f"closed-{closings}"
         told, _new = notifications.tell_progress(session, complaint, org, config, occasion=occasion)
         notices = notifications.closing_notice(session, complaint, occasion, org, config)
@@ -42,4 +44,4 @@ def times_reopened(complaint_id: uuid.UUID) -> int:
     the run's stored results.
     """
     with transaction() as session:
-        return len(steps.reopenings(session, complaint_id))
+        return len(step_service.reopenings(session, complaint_id))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from complaints import service
 from complaints.enums import Locale
-from complaints.report import keep_incident_report
-from complaints.report_mail import send_incident_report
+from complaints.intake import service
+from complaints.report.mail import send_incident_report
+from complaints.report.service import keep_incident_report
 from tasks.runtime import organization, settings, step_task, transaction
 
 

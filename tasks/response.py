@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from complaints import notifications, repository, service
+from complaints import repository
+from complaints.intake import service
+from complaints.mail import notifications
 from tasks.runtime import organization, settings, step_task, transaction
 
 

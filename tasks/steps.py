@@ -9,12 +9,16 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from complaints import notifications, repository, schedule, service, steps
-from complaints.contracts import StepInput
+from complaints import repository
+from complaints.deadlines import schedule
 from complaints.enums import LinkAction, Stage, StepKind, StepStatus
+from complaints.intake import service
+from complaints.mail import notifications
 from complaints.models import Complaint, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
+from complaints.steps import service as step_service
+from complaints.steps.contracts import StepInput
 from tasks.runtime import organization, settings, step_task, transaction
 
 STAGE_OF_STEP = {
@@ -66,7 +70,7 @@ def recorded_step(complaint_id: uuid.UUID, key: str, *, take: bool) -> RecordedS
         if step.status is not StepStatus.DECIDED or step.decision is None:
             return RecordedStep(key=key, decision=None)
         if take:
-            steps.mark_applied(session, step)
+            step_service.mark_applied(session, step)
         return RecordedStep(key=key, decision=dict(step.decision))
 
 
@@ -97,19 +101,21 @@ def open_step(
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
         message_ids = enter_stage(session, complaint, STAGE_OF_STEP[kind], org, config)
-        details = steps.step_details(session, complaint, kind, refs or {}, org)
+        details = step_service.step_details(session, complaint, kind, refs or {}, org)
         opened_at = utcnow()
         asked_at = schedule.request_at(kind, org, details)
         deferred = asked_at is not None and asked_at > opened_at
         if deferred:
             assert asked_at is not None
             details["request_at"] = asked_at.isoformat()
-        opened = steps.open_step(
+        opened = step_service.open_step(
             session,
             complaint,
             kind=kind,
             key=key,
-            assignee=steps.assignee_for(session, complaint, kind, details, org.quality_leads),
+            assignee=step_service.assignee_for(
+                session, complaint, kind, details, org.quality_leads
+            ),
             due_at=schedule.due_at(complaint, kind, org, opened_at=opened_at, details=details),
             secret=config.secret_key.get_secret_value(),
             link_grace=timedelta(hours=config.link_grace_hours),
@@ -147,4 +153,4 @@ def enter_stage(
 def take_decision(complaint_id: uuid.UUID, key: str, received: StepInput) -> dict[str, Any]:
     """Record the decision the run was resumed with (if the web app has not) and return it."""
     with transaction() as session:
-        return steps.apply_decision(session, complaint_id, key, received)
+        return step_service.apply_decision(session, complaint_id, key, received)

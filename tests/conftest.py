@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.db import make_engine
-from complaints.dev_mailbox import DevMailbox
 from complaints.migrate import upgrade
+from devtools.mailbox import DevMailbox
 from tests.support.databases import POSTGRES_URL, asyncpg_url, postgres_database
 from tests.support.processes import free_port
 from tests.support.stack import PrefectServer, Stack

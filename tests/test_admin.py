@@ -9,12 +9,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from complaints import service
 from complaints.classification import current_category
 from complaints.db import make_engine
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.migrate import upgrade
 from complaints.organization import load_organization
-from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR
 from tests.support.people import complaint_payload
 

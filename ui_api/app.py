@@ -17,9 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from complaints import repository
 from complaints.db import get_session_factory
-from complaints.dev_mailbox import DevMailbox, Maildir
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings, get_settings
+from devtools.mailbox import DevMailbox, Maildir
 from ui_api.background.loop import BackgroundLoop
 from ui_api.intake_writer import IntakeWriter
 from ui_api.links import add_link_pages

@@ -2,7 +2,7 @@
 
 HTML forms post flat strings: yes/no radios, ``datetime-local`` values in the reader's
 time zone, repeated rows (``measure-0-owner``). This module turns them into the nested
-fields of ``complaints.contracts`` and names each validation error after its input.
+fields of ``complaints.steps.contracts`` and names each validation error after its input.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from complaints.enums import StepKind
 from complaints.i18n import Translator
 from complaints.organization import Organization
-from complaints.steps import RESPONSE_FIELDS
+from complaints.steps.service import RESPONSE_FIELDS
 
 MAX_ROWS = 10
 ROW_FIELDS = ("type", "description", "owner", "due_at")

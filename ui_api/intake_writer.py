@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import notifications, service
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintCreated, ComplaintIn
+from complaints.mail import notifications
 from complaints.organization import load_organization
-from complaints.schemas import ComplaintCreated, ComplaintIn
 from complaints.settings import Settings
 
 logger = logging.getLogger("complaints.intake")

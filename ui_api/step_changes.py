@@ -12,12 +12,15 @@ from collections.abc import Callable
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from complaints import actions, meetings, notifications, service
-from complaints.contracts import ActionChange, MeetingChange, Reopening
+from complaints.actions import service as action_service
 from complaints.enums import LinkAction
+from complaints.intake import service
+from complaints.mail import notifications
+from complaints.meetings import service as meeting_service
 from complaints.models import LinkToken, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
+from complaints.steps.contracts import ActionChange, MeetingChange, Reopening
 from ui_api import forms
 from ui_api.forms import FormFields
 from ui_api.step_pages import meeting_of, reader
@@ -44,7 +47,7 @@ def reschedule(
         )
     except ValidationError as exc:
         return {f"meeting_{k}": v for k, v in forms.field_errors(exc, {}).items()}
-    meetings.reschedule(
+    meeting_service.reschedule(
         db,
         meeting,
         starts_at=change.starts_at,
@@ -62,7 +65,7 @@ def note_progress(
     note = fields.get("progress").strip()
     if not note or len(note) > 4000:
         return {"progress": "write what has been done so far (up to 4000 characters)"}
-    actions.report_progress(db, link.step, note, by=link.recipient)
+    action_service.report_progress(db, link.step, note, by=link.recipient)
     return {}
 
 
@@ -79,7 +82,7 @@ def manage_action(
         )
     except ValidationError as exc:
         return forms.field_errors(exc, {})
-    return actions.manage(db, link.step, change, org, settings, by=link.recipient)
+    return action_service.manage(db, link.step, change, org, settings, by=link.recipient)
 
 
 def reopen(

@@ -12,7 +12,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from complaints import meetings, notifications, repository, steps
+from complaints import repository
+from complaints.actions.recurrence import Recurrence, recurrence_since
 from complaints.enums import (
     ActionType,
     Grade,
@@ -24,11 +25,13 @@ from complaints.enums import (
     StepKind,
 )
 from complaints.i18n import translator
+from complaints.mail import notifications
+from complaints.meetings import service as meeting_service
 from complaints.models import LinkToken, Meeting
 from complaints.organization import Organization
-from complaints.recurrence import Recurrence, recurrence_since
 from complaints.settings import Settings
-from complaints.steps import COMPLAINANT
+from complaints.steps import service as step_service
+from complaints.steps.service import COMPLAINANT
 from complaints.tokens import form_guard
 from ui_api import forms
 from ui_api.forms import FormFields
@@ -98,7 +101,7 @@ def step_form(
         owner_name=notifications.addressee(org, link.step.complaint, link.step.assignee).name,
         can_decide=LinkAction.DECIDE.value in link.actions,
         can_manage=LinkAction.MANAGE.value in link.actions,
-        analysis=steps.latest_decision(link.step.complaint, StepKind.CAUSE_ANALYSIS),
+        analysis=step_service.latest_decision(link.step.complaint, StepKind.CAUSE_ANALYSIS),
         recurrence=_recurrence(db, link),
         actions_done=_actions_done(link, org),
         dispute_resolution=org.follow_up.dispute_resolution,
@@ -119,8 +122,8 @@ def step_form(
 
 def meeting_of(db: Session, link: LinkToken) -> Meeting | None:
     """Return the meeting whose minutes a step takes (if it is such a step)."""
-    purpose = steps.MEETING_OF_MINUTES.get(link.step.kind)
-    return meetings.find(db, link.step.complaint_id, purpose) if purpose else None
+    purpose = step_service.MEETING_OF_MINUTES.get(link.step.kind)
+    return meeting_service.find(db, link.step.complaint_id, purpose) if purpose else None
 
 
 def _recurrence(db: Session, link: LinkToken) -> Recurrence | None:

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from complaints import outbox
-from complaints.emails import SignInContext, render_email
 from complaints.enums import EmailKind, Locale
+from complaints.mail import outbox
+from complaints.mail.emails import SignInContext, render_email
 from complaints.models import SignInToken
 from complaints.organization import Organization, Person
 from complaints.settings import Settings

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from complaints import outbox
-from complaints.emails import TrendAlertContext, render_email
 from complaints.enums import EmailKind, Locale, StepKind
+from complaints.mail import outbox
+from complaints.mail.emails import TrendAlertContext, render_email
 from complaints.models import Complaint, OutboxMessage
 from complaints.organization import Organization
 from complaints.reviews.queries import latest_decision

@@ -12,7 +12,7 @@ import re
 from complaints.enums import Locale
 from complaints.markdown import table
 from complaints.organization import Organization
-from complaints.report_view import Facts
+from complaints.report.view import Facts
 from complaints.reviews.figures import Filters, TrendFigures
 from complaints.reviews.view import review_content
 

@@ -26,7 +26,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from complaints.enums import Locale
 from complaints.i18n import translator
 from complaints.organization import Organization
-from complaints.report_pdf import FONT_FILE
+from complaints.report.pdf import FONT_FILE
 from complaints.reviews.figures import PeriodCounts, TrendFigures
 from complaints.reviews.view import key_label
 

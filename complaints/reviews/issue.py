@@ -18,10 +18,11 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from complaints import outbox
-from complaints.emails import ReviewChart, ReviewFigure, ReviewReportContext, render_email
 from complaints.enums import EmailKind, Locale
+from complaints.files.uploads import stored_path, write_whole
 from complaints.i18n import translator
+from complaints.mail import outbox
+from complaints.mail.emails import ReviewChart, ReviewFigure, ReviewReportContext, render_email
 from complaints.models import OutboxMessage, Review, ReviewFile
 from complaints.organization import Organization, Person
 from complaints.reviews.analysis import analyse
@@ -31,7 +32,6 @@ from complaints.reviews.figures import Filters, Period, TrendFigures
 from complaints.reviews.pdf import render_review_pdf
 from complaints.reviews.view import ReviewContent, decimal, review_content, share_text
 from complaints.settings import Settings
-from complaints.uploads import stored_path, write_whole
 
 KIND = "trend"
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from complaints.contracts import DISSATISFIED_AT_MOST
 from complaints.enums import StepKind, StepStatus
 from complaints.models import Complaint, Step
 from complaints.reviews.figures import (
@@ -23,6 +22,7 @@ from complaints.reviews.queries import (
     latest_decision,
     open_at,
 )
+from complaints.steps.contracts import DISSATISFIED_AT_MOST
 
 
 def outcomes(session: Session, period: Period, scope: list[ColumnElement[bool]]) -> Outcomes:

@@ -8,7 +8,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from PIL import Image
 
-from complaints.report_pdf import (
+from complaints.report.pdf import (
     ACCENT,
     LINE,
     clean,
@@ -20,7 +20,7 @@ from complaints.report_pdf import (
     write_table,
     write_title,
 )
-from complaints.report_view import Facts, Section, Table
+from complaints.report.view import Facts, Section, Table
 from complaints.reviews.charts import DPI, Chart
 from complaints.reviews.view import ReviewContent
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from complaints.enums import Channel, Grade, Locale
 from complaints.i18n import catalog, translator
 from complaints.organization import Organization
-from complaints.report_view import Block, Fact, Facts, Section, Table
+from complaints.report.view import Block, Fact, Facts, Section, Table
 from complaints.reviews.figures import PARETO_DIMENSIONS, Count, Share, TrendFigures
 
 # Section keys, in the order the analysis shows them (each titled "review.section.<key>").

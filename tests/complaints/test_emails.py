@@ -10,7 +10,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from complaints.audit import EVENT_KINDS
-from complaints.emails import (
+from complaints.enums import (
+    ActionType,
+    Channel,
+    DecisionChannel,
+    EmailKind,
+    Grade,
+    IshikawaCategory,
+    Locale,
+    MeasureType,
+    ProblemScope,
+    Stage,
+    StepKind,
+)
+from complaints.i18n import catalog
+from complaints.mail.emails import (
     CONTEXTS,
     SUBJECTS,
     AcknowledgementContext,
@@ -45,20 +59,6 @@ from complaints.emails import (
     TrendAlertContext,
     render_email,
 )
-from complaints.enums import (
-    ActionType,
-    Channel,
-    DecisionChannel,
-    EmailKind,
-    Grade,
-    IshikawaCategory,
-    Locale,
-    MeasureType,
-    ProblemScope,
-    Stage,
-    StepKind,
-)
-from complaints.i18n import catalog
 from complaints.templating import TEMPLATES_DIR
 
 HOSTILE = '<script>alert("x")</script>\r\nBcc: victim@example.com'

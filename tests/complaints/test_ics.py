@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import outbox
-from complaints.dev_mailbox import DevMailbox
-from complaints.emails import RenderedEmail
-from complaints.ics import Invitee, invitation, meeting_uid
+from complaints.mail import outbox
+from complaints.mail.emails import RenderedEmail
+from complaints.meetings.ics import Invitee, invitation, meeting_uid
 from complaints.models import OutboxMessage
 from complaints.settings import Settings
+from devtools.mailbox import DevMailbox
 from tests.support.processes import free_port
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -12,12 +12,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import outbox
-from complaints.dev_mailbox import DevMailbox
-from complaints.emails import RenderedEmail
 from complaints.enums import OutboxStatus
+from complaints.mail import outbox
+from complaints.mail.emails import RenderedEmail
 from complaints.models import OutboxMessage, utcnow
 from complaints.settings import Settings
+from devtools.mailbox import DevMailbox
 from tests.support.processes import free_port
 
 

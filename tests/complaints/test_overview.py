@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.db import make_engine
-from complaints.overview import overview_markdown
+from complaints.ops.overview import overview_markdown
 from tests.conftest import migrated_database
 from tests.support.review_data import COMPLAINANT_EMAIL, COMPLAINANT_NAME, load, local
 

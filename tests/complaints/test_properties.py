@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from complaints.deadlines.schedule import due_notices
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import Step
 from complaints.organization import load_organization
-from complaints.schedule import due_notices
-from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR
 from complaints.tokens import sign_status, verify_status
 

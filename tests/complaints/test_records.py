@@ -12,14 +12,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import repository, service, steps
+from complaints import repository
 from complaints.audit import first_broken_link, record_event
-from complaints.contracts import AssessmentDecision
 from complaints.enums import DecisionChannel, Grade, StepKind
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import Base, Complaint, Event, utcnow
 from complaints.organization import load_organization
-from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR
+from complaints.steps import service as step_service
+from complaints.steps.contracts import AssessmentDecision
 from complaints.tokens import form_guard, guard_matches, sign_status, verify_status
 from tests.support.people import complaint_payload
 
@@ -32,8 +34,8 @@ def _file(sessions: sessionmaker[Session]) -> uuid.UUID:
         return service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG).id
 
 
-def _open_assessment(session: Session, complaint: Complaint) -> steps.OpenedStep:
-    return steps.open_step(
+def _open_assessment(session: Session, complaint: Complaint) -> step_service.OpenedStep:
+    return step_service.open_step(
         session,
         complaint,
         kind=StepKind.ASSESSMENT,
@@ -109,18 +111,18 @@ def test_a_step_is_decided_once_and_its_links_then_stop_acting(
         ours=True, valid=True, grade=Grade.COMPLAINT, meeting_at=utcnow() + timedelta(hours=2)
     )
     with sessions.begin() as session:
-        link = steps.resolve_link(session, token, SECRET)
+        link = step_service.resolve_link(session, token, SECRET)
         assert link is not None
-        assert steps.record_decision(
+        assert step_service.record_decision(
             session, link.step, decision, decided_by="li-wei", channel=DecisionChannel.EMAIL_LINK
         )
-        assert not steps.record_decision(
+        assert not step_service.record_decision(
             session, link.step, decision, decided_by="x", channel=DecisionChannel.EMAIL_LINK
         )
     with sessions() as session:
-        assert steps.resolve_link(session, token + "x", SECRET) is None
-        assert steps.resolve_link(session, token, "other-secret") is None
-        link = steps.resolve_link(session, token, SECRET)
+        assert step_service.resolve_link(session, token + "x", SECRET) is None
+        assert step_service.resolve_link(session, token, "other-secret") is None
+        link = step_service.resolve_link(session, token, SECRET)
         assert link is not None and link.step.decided_by == "li-wei"
         assert link.step.complaint.grade is Grade.COMPLAINT
 
@@ -139,8 +141,8 @@ def test_status_tokens_and_form_guards_cannot_be_forged() -> None:
 def test_notice_policy_reminds_before_and_escalates_after() -> None:
     from datetime import UTC, datetime
 
+    from complaints.deadlines.schedule import due_notices, notices_for
     from complaints.models import Step
-    from complaints.schedule import due_notices, notices_for
 
     opened = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
     step = Step(
@@ -174,7 +176,7 @@ def test_stranded_runs_are_those_waiting_at_a_taken_step_or_ended_while_open(
             complaint = service.require_complaint(session, complaint_id)
             step = _open_assessment(session, complaint).step
             if name == "taken":
-                steps.mark_applied(session, step)
+                step_service.mark_applied(session, step)
     waiting: dict[uuid.UUID, str | None] = {
         runs["taken"]: "assessment-1",  # already taken: stranded
         runs["open"]: "assessment-1",  # waits where it should

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import service, steps
-from complaints.contracts import CauseAnalysis
+from complaints.actions.recurrence import recurrence_since
 from complaints.enums import DecisionChannel, StepKind
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.organization import load_organization
-from complaints.recurrence import recurrence_since
-from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR
+from complaints.steps import service as step_service
+from complaints.steps.contracts import CauseAnalysis
 from tests.support.people import complaint_payload
 
 ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
@@ -26,7 +27,7 @@ def _file(session: Session, product: str, received: datetime, category: str | No
         session, ComplaintIn(**complaint_payload(product=product)), ORG, now=received
     )
     if category is not None:
-        step = steps.open_step(
+        step = step_service.open_step(
             session,
             complaint,
             kind=StepKind.CAUSE_ANALYSIS,
@@ -44,7 +45,7 @@ def _file(session: Session, product: str, received: datetime, category: str | No
             scope="single",
             meeting_at=received + timedelta(days=1),
         )
-        steps.record_decision(
+        step_service.record_decision(
             session, step, analysis, decided_by="wang-jun", channel=DecisionChannel.EMAIL_LINK
         )
     return complaint.id

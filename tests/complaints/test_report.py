@@ -18,21 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import actions, meetings, outbox, service, steps
-from complaints.contracts import (
-    ActionPlan,
-    ActionReport,
-    AnalysisPlan,
-    AssessmentDecision,
-    CauseAnalysis,
-    ContainmentMinutes,
-    InterimMeasure,
-    MeasureReport,
-    PlannedAction,
-    StepInput,
-)
-from complaints.dev_mailbox import DevMailbox
-from complaints.emails import IncidentReportContext, render_email
+from complaints.actions import service as action_service
 from complaints.enums import (
     ActionType,
     DecisionChannel,
@@ -46,15 +32,33 @@ from complaints.enums import (
     ProblemScope,
     StepKind,
 )
+from complaints.files.uploads import open_attachment, store_uploads, stored_path
 from complaints.i18n import catalog
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
+from complaints.mail import outbox
+from complaints.mail.emails import IncidentReportContext, render_email
+from complaints.meetings import service as meeting_service
 from complaints.models import Attachment, Complaint, OutboxMessage, utcnow
 from complaints.organization import parse_organization
-from complaints.report import IncidentReport, keep_incident_report, render_incident_report
-from complaints.report_mail import send_incident_report
-from complaints.report_view import SECTIONS
-from complaints.schemas import ComplaintIn
+from complaints.report.mail import send_incident_report
+from complaints.report.service import IncidentReport, keep_incident_report, render_incident_report
+from complaints.report.view import SECTIONS
 from complaints.settings import PROJECT_DIR, Settings
-from complaints.uploads import open_attachment, store_uploads, stored_path
+from complaints.steps import service as step_service
+from complaints.steps.contracts import (
+    ActionPlan,
+    ActionReport,
+    AnalysisPlan,
+    AssessmentDecision,
+    CauseAnalysis,
+    ContainmentMinutes,
+    InterimMeasure,
+    MeasureReport,
+    PlannedAction,
+    StepInput,
+)
+from devtools.mailbox import DevMailbox
 from tests.support.people import complaint_payload
 from tests.support.processes import free_port
 from ui_api.app import create_app
@@ -86,20 +90,20 @@ def _decide(
     refs: dict[str, str | int] | None = None,
 ) -> uuid.UUID:
     """Open a step the way the flow does and record its assignee's decision."""
-    details = steps.step_details(session, complaint, kind, refs or {}, ORG)
-    opened = steps.open_step(
+    details = step_service.step_details(session, complaint, kind, refs or {}, ORG)
+    opened = step_service.open_step(
         session,
         complaint,
         kind=kind,
         key=key,
-        assignee=steps.assignee_for(session, complaint, kind, details, ORG.quality_leads),
+        assignee=step_service.assignee_for(session, complaint, kind, details, ORG.quality_leads),
         due_at=utcnow() + timedelta(days=2),
         secret=SECRET,
         link_grace=timedelta(hours=1),
         details=details,
     )
     step = opened.step
-    assert steps.record_decision(
+    assert step_service.record_decision(
         session, step, decision, decided_by=step.assignee, channel=DecisionChannel.EMAIL_LINK
     )
     return step.id
@@ -108,7 +112,7 @@ def _decide(
 def _convene(
     session: Session, complaint: Complaint, purpose: MeetingPurpose, organizer: str
 ) -> None:
-    meetings.convene(
+    meeting_service.convene(
         session,
         complaint,
         purpose=purpose,
@@ -217,8 +221,8 @@ def _corrected(sessions: sessionmaker[Session], settings: Settings) -> uuid.UUID
         with sessions.begin() as session:
             complaint = service.require_complaint(session, complaint_id)
             refs = {"plan_step": "action-plan-1", "index": index}
-            details = steps.step_details(session, complaint, StepKind.ACTION, refs, ORG)
-            opened = steps.open_step(
+            details = step_service.step_details(session, complaint, StepKind.ACTION, refs, ORG)
+            opened = step_service.open_step(
                 session,
                 complaint,
                 kind=StepKind.ACTION,
@@ -229,7 +233,7 @@ def _corrected(sessions: sessionmaker[Session], settings: Settings) -> uuid.UUID
                 link_grace=timedelta(hours=1),
                 details=details,
             )
-            actions.report_progress(
+            action_service.report_progress(
                 session, opened.step, f"进展 {index + 1}: 供应商审核", by="tom-hughes"
             )
             evidence = store_uploads(
@@ -241,7 +245,7 @@ def _corrected(sessions: sessionmaker[Session], settings: Settings) -> uuid.UUID
                 settings=settings,
             )
             done = ActionReport(note=f"Action {index + 1} done", evidence=[evidence[0].id])
-            steps.record_decision(
+            step_service.record_decision(
                 session,
                 opened.step,
                 done,
@@ -490,7 +494,7 @@ def test_a_stored_html_report_is_served_as_a_download_never_as_a_page(
     with sessions.begin() as session:
         complaint = service.require_complaint(session, complaint_id)
         _pdf, page = keep_incident_report(session, complaint, ORG, app_settings, Locale.EN)
-        opened = steps.open_step(
+        opened = step_service.open_step(
             session,
             complaint,
             kind=StepKind.ASSESSMENT,

@@ -13,9 +13,9 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import outbox
 from complaints.db import make_engine
-from complaints.mime import stored_file_reader
+from complaints.mail import outbox
+from complaints.mail.mime import stored_file_reader
 from complaints.models import OutboxMessage, Review, ReviewFile
 from complaints.reviews.figures import Filters
 from complaints.reviews.issue import UnknownRecipient, issue_trend_review, reference_of

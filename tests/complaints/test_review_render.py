@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from complaints.enums import Locale
 from complaints.organization import load_organization
-from complaints.report_view import Facts, Section, Table
+from complaints.report.view import Facts, Section, Table
 from complaints.reviews.charts import Chart, pareto_chart, review_charts, trend_chart
 from complaints.reviews.figures import (
     Count,

@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import deadlines, schedule, service, steps
-from complaints.contracts import InfoResponse
+from complaints.deadlines import schedule
 from complaints.enums import DecisionChannel, EmailKind, Grade, StepKind
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import Event, OutboxMessage
+from complaints.ops import deadline_watch
 from complaints.organization import Organization, load_organization
-from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR, Settings
+from complaints.steps import service as step_service
+from complaints.steps.contracts import InfoResponse
 from tests.support.people import complaint_payload
 
 ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
@@ -62,23 +65,23 @@ def test_the_clock_stands_still_while_the_complainant_answers_once(
     complaint_id = _file(sessions)
     with sessions.begin() as session:
         complaint = service.require_complaint(session, complaint_id)
-        opened = steps.open_step(
+        opened = step_service.open_step(
             session,
             complaint,
             kind=StepKind.INFO_REQUEST,
             key="info-request-1",
-            assignee=steps.COMPLAINANT,
+            assignee=step_service.COMPLAINANT,
             due_at=RECEIVED + timedelta(hours=72),
             secret=SECRET,
             link_grace=timedelta(hours=1),
             details={"question": "photos?"},
             now=RECEIVED + timedelta(hours=2),
         )
-        steps.record_decision(
+        step_service.record_decision(
             session,
             opened.step,
             InfoResponse(answer="here"),
-            decided_by=steps.COMPLAINANT,
+            decided_by=step_service.COMPLAINANT,
             channel=DecisionChannel.EMAIL_LINK,
             now=RECEIVED + timedelta(hours=32),
         )
@@ -113,7 +116,7 @@ def test_complainants_hear_every_interval_without_news_once_per_interval(
 
     def news(now: datetime, policy: Organization = org) -> int:
         before = len(sent())
-        deadlines.periodic_status_updates(sessions, policy, settings, now)
+        deadline_watch.periodic_status_updates(sessions, policy, settings, now)
         return len(sent()) - before
 
     assert news(RECEIVED + timedelta(days=2)) == 0  # too early
@@ -144,12 +147,12 @@ def test_the_survey_and_the_effectiveness_check_are_asked_for_days_later(
         assert due == asked + timedelta(hours=ORG.deadlines.due_hours.survey)
 
         # The watch sends the request when the day comes, and reminds only after it.
-        step = steps.open_step(
+        step = step_service.open_step(
             session,
             complaint,
             kind=StepKind.SURVEY,
             key="survey-1",
-            assignee=steps.COMPLAINANT,
+            assignee=step_service.COMPLAINANT,
             due_at=due,
             secret=SECRET,
             link_grace=timedelta(hours=1),
@@ -158,6 +161,6 @@ def test_the_survey_and_the_effectiveness_check_are_asked_for_days_later(
         ).step
         notices = schedule.notices_for(step, ORG)
         assert [n.kind for n in notices][:3] == ["request", "reminder", "reminder"]
-        assert notices[0].at == asked and notices[0].people == (steps.COMPLAINANT,)
+        assert notices[0].at == asked and notices[0].people == (step_service.COMPLAINANT,)
         assert schedule.due_notices(step, ORG, asked - timedelta(minutes=1), set()) == []
         assert [n.key for n in schedule.due_notices(step, ORG, asked, set())] == ["request"]

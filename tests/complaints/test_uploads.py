@@ -12,14 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import service, steps
 from complaints.audit import first_broken_link
 from complaints.enums import StepKind
-from complaints.models import Attachment, Event, utcnow
-from complaints.organization import load_organization
-from complaints.schemas import ComplaintIn
-from complaints.settings import PROJECT_DIR, Settings
-from complaints.uploads import (
+from complaints.files.uploads import (
     ALLOWED_TYPES,
     AttachmentDamaged,
     UploadRefused,
@@ -29,6 +24,12 @@ from complaints.uploads import (
     store_uploads,
     stored_path,
 )
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
+from complaints.models import Attachment, Event, utcnow
+from complaints.organization import load_organization
+from complaints.settings import PROJECT_DIR, Settings
+from complaints.steps import service as step_service
 from tests.support.people import complaint_payload
 
 ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
@@ -54,7 +55,7 @@ def _complaint(sessions: sessionmaker[Session]) -> tuple[uuid.UUID, uuid.UUID]:
     """File a complaint with an open assessment step; return their ids."""
     with sessions.begin() as session:
         complaint = service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG)
-        opened = steps.open_step(
+        opened = step_service.open_step(
             session,
             complaint,
             kind=StepKind.ASSESSMENT,

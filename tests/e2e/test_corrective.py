@@ -25,8 +25,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.dev_mailbox import StoredMessage
 from complaints.models import Event, Step, utcnow
+from devtools.mailbox import StoredMessage
 from tests.support.calendar import invitation_of, mailto
 from tests.support.forms import local_input, ours
 from tests.support.inbox import PDF, Inbox, post_form

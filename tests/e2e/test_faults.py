@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.dev_mailbox import StoredMessage
 from complaints.models import Complaint, Event, LinkToken, OutboxMessage, Step, utcnow
+from devtools.mailbox import StoredMessage
 from tests.support.forms import local_input, ours
 from tests.support.inbox import post_form
 from tests.support.links import form_guard, step_link

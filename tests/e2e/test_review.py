@@ -18,8 +18,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.dev_mailbox import StoredMessage
 from complaints.models import Review
+from devtools.mailbox import StoredMessage
 from tests.support.prefect_scan import everything_prefect_holds
 from tests.support.review_data import COMPLAINANT_EMAIL, COMPLAINANT_NAME, ZONE, DataSet, load
 from tests.support.stack import PrefectServer, Stack, eventually

@@ -16,13 +16,14 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import service, steps
 from complaints.enums import StepKind
+from complaints.files.uploads import store_uploads
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import Attachment, utcnow
 from complaints.organization import load_organization
-from complaints.schemas import ComplaintIn
 from complaints.settings import Settings
-from complaints.uploads import store_uploads
+from complaints.steps import service as step_service
 from tests.support.people import complaint_payload
 from tests.support.processes import BIN, free_port, start, stop, wait_http
 from tests.support.stack import Stack
@@ -86,7 +87,7 @@ def _case(sessions: sessionmaker[Session], stack: Stack, settings: Settings) -> 
     secret = settings.secret_key.get_secret_value()
     with sessions.begin() as session:
         complaint = service.file_complaint(session, ComplaintIn(**complaint_payload()), org)
-        opened = steps.open_step(
+        opened = step_service.open_step(
             session,
             complaint,
             kind=StepKind.ASSESSMENT,
@@ -97,10 +98,10 @@ def _case(sessions: sessionmaker[Session], stack: Stack, settings: Settings) -> 
             link_grace=timedelta(hours=1),
         )
         assert opened.token is not None
-        complainant_token = steps.issue_token(
+        complainant_token = step_service.issue_token(
             session,
             opened.step,
-            recipient=steps.COMPLAINANT,
+            recipient=step_service.COMPLAINANT,
             secret=secret,
             grace=timedelta(hours=1),
         )
@@ -108,7 +109,7 @@ def _case(sessions: sessionmaker[Session], stack: Stack, settings: Settings) -> 
             session,
             complaint_id=complaint.id,
             step_id=opened.step.id,
-            uploaded_by=steps.COMPLAINANT,
+            uploaded_by=step_service.COMPLAINANT,
             files=[("漏水 photo.jpg", JPEG)],
             settings=settings,
         )

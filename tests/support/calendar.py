@@ -6,7 +6,7 @@ from typing import Any
 
 import icalendar
 
-from complaints.dev_mailbox import StoredMessage
+from devtools.mailbox import StoredMessage
 
 
 def invitation_of(message: StoredMessage) -> tuple[str, Any]:

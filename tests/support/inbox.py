@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from complaints.dev_mailbox import StoredMessage
+from devtools.mailbox import StoredMessage
 from tests.support.links import form_guard
 from tests.support.stack import Stack, eventually
 

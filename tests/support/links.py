@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from complaints.dev_mailbox import StoredMessage
+from devtools.mailbox import StoredMessage
 
 _LINK = re.compile(r"https?://\S+/s/[A-Za-z0-9_-]+")
 _GUARD = re.compile(r'name="guard" value="([0-9a-f]+)"')

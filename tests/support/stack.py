@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from complaints.dev_mailbox import DevMailbox, StoredMessage
 from complaints.migrate import upgrade
+from devtools.mailbox import DevMailbox, StoredMessage
 from tests.support.databases import asyncpg_url, postgres_database
 from tests.support.processes import (
     BIN,

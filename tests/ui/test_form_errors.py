@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from complaints.contracts import ActionPlan, AssessmentDecision, ProblemScope, plan_problems
 from complaints.enums import Locale
+from complaints.files.uploads import UploadRefused
 from complaints.i18n import catalog, translator
 from complaints.settings import PROJECT_DIR
-from complaints.uploads import UploadRefused
+from complaints.steps.contracts import ActionPlan, AssessmentDecision, ProblemScope, plan_problems
 from ui_api.forms import OTHER_VALUE, TYPE_MESSAGES, UNKNOWN_PEOPLE, field_errors, in_language
 
 _RAISED = re.compile(r'field_error\(\s*(?:"\w+"|\w+),\s*"([^"]+)"')
@@ -29,7 +29,7 @@ UPLOAD_REFUSALS = (
 def _messages_in_code() -> set[str]:
     """The refusals the contracts' checks across fields and the form checks give."""
     found: set[str] = set()
-    for path in ("complaints/contracts.py", "ui_api/forms.py"):
+    for path in ("complaints/steps/contracts.py", "ui_api/forms.py"):
         text = (PROJECT_DIR / path).read_text(encoding="utf-8")
         found |= set(_RAISED.findall(text)) | set(_SET.findall(text))
     return found

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from complaints.actions.recurrence import Recurrence
 from complaints.enums import (
     ActionType,
     Channel,
@@ -23,7 +24,6 @@ from complaints.enums import (
 )
 from complaints.models import Complaint, Meeting, Step
 from complaints.organization import Organization, parse_organization
-from complaints.recurrence import Recurrence
 from complaints.settings import Settings
 from ui_api.pages import render_page
 

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from complaints.db import make_engine
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import Complaint
-from complaints.schemas import ComplaintIn
 from tests.conftest import migrated_database
 from tests.web.conftest import WebApp
 

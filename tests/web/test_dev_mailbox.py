@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from complaints.dev_mailbox import DevMailbox
+from devtools.mailbox import DevMailbox
 from tests.support.processes import free_port
 from tests.web.conftest import WebApp
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from complaints import service
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import Complaint
-from complaints.schemas import ComplaintIn
 from tests.support.people import complaint_payload
 from tests.web.conftest import BASE_URL, WebApp
 

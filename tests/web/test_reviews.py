@@ -13,11 +13,12 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import delete, func, select
 
-from complaints import repository, service
+from complaints import repository
 from complaints.classification import classify, current_category
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import OutboxMessage, SignInToken
 from complaints.organization import load_organization
-from complaints.schemas import ComplaintIn
 from complaints.settings import PROJECT_DIR
 from tests.support.people import complaint_payload
 from tests.support.stack import PrefectServer

@@ -17,7 +17,7 @@ from contextlib import suppress
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints import outbox
+from complaints.mail import outbox
 from complaints.organization import load_organization
 from complaints.settings import Settings
 from ui_api.background import runs

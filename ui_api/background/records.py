@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import repository
-from complaints.contracts import REDACTED, STEP_INPUTS
 from complaints.enums import Stage, StepKind
+from complaints.steps.contracts import REDACTED, STEP_INPUTS
 
 T = TypeVar("T")
 

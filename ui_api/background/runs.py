@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from complaints import service
 from complaints.enums import DecisionChannel
+from complaints.intake import service
 from complaints.models import utcnow
 from complaints.settings import Settings
 from ui_api.background.prefect_runs import PrefectRuns, StateType, is_final, pause_key

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
-from complaints.dev_mailbox import Maildir
+from devtools.mailbox import Maildir
 from ui_api.deps import OrganizationDep
 from ui_api.pages import locale_from_request, render_page
 

@@ -6,8 +6,9 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, Request, status
 
-from complaints import notifications, service
-from complaints.schemas import ComplaintCreated, ComplaintIn, ComplaintOut, StepOut
+from complaints.intake import service
+from complaints.intake.schemas import ComplaintCreated, ComplaintIn, ComplaintOut, StepOut
+from complaints.mail import notifications
 from ui_api.deps import BackgroundDep, DbDep, SettingsDep
 from ui_api.intake_writer import IntakeWriter
 

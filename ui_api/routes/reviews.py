@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from complaints.classification import CorrectionRefused, correct_category
+from complaints.files.uploads import AttachmentDamaged, read_checked, stored_path
 from complaints.i18n import translator
 from complaints.models import ReviewFile, utcnow
 from complaints.reviews.access import redeem_sign_in, request_sign_in, sign_in_link_is_open
-from complaints.uploads import AttachmentDamaged, read_checked, stored_path
 from ui_api.background.prefect_runs import ReviewDeployment, ScheduleRefused, connect
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
 from ui_api.links import LinkRefused

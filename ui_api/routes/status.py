@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from complaints import repository
+from complaints.deadlines.schedule import next_commitment
 from complaints.enums import Locale, OutboxStatus, Resolution
-from complaints.schedule import next_commitment
 from complaints.tokens import verify_status
 from ui_api.deps import DbDep, OrganizationDep, SettingsDep
 from ui_api.links import LinkRefused

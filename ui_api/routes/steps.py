@@ -14,14 +14,15 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from complaints import actions, steps
-from complaints.contracts import STEP_INPUTS
+from complaints.actions import service as action_service
 from complaints.enums import DecisionChannel, LinkAction, StepKind, StepStatus
+from complaints.files.uploads import UploadRefused, store_uploads
 from complaints.i18n import translator
 from complaints.models import LinkToken
 from complaints.organization import Organization
 from complaints.settings import Settings
-from complaints.uploads import UploadRefused, store_uploads
+from complaints.steps import service as step_service
+from complaints.steps.contracts import STEP_INPUTS
 from ui_api import forms
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
 from ui_api.forms import FormFields
@@ -167,7 +168,7 @@ def _decide(
         )
     except ValidationError as exc:
         return refuse(forms.field_errors(exc, values))
-    if errors := forms.not_in_organization(kind, values, org) or actions.plan_problems_for(
+    if errors := forms.not_in_organization(kind, values, org) or action_service.plan_problems_for(
         link.step, decision
     ):
         return refuse(errors)
@@ -185,7 +186,7 @@ def _decide(
             _ = translator(reader(link, org)["locale"])
             return refuse({"files": _(exc.message, **exc.values)})
         decision = decision.model_copy(update={UPLOADS_INTO[kind]: [a.id for a in stored]})
-    recorded = steps.record_decision(
+    recorded = step_service.record_decision(
         db,
         link.step,
         decision,

@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from complaints import ics, meetings, outbox
-from complaints.emails import (
+from complaints.deadlines.schedule import Notice, contain_by, next_commitment
+from complaints.enums import EmailKind, LinkAction, Locale, MeetingPurpose, NoticeKind, StepKind
+from complaints.mail import outbox
+from complaints.mail.emails import (
     AcknowledgementContext,
     ActionLine,
     ActionPlanOverviewContext,
@@ -35,13 +37,13 @@ from complaints.emails import (
     SurveyRequestContext,
     render_email,
 )
-from complaints.enums import EmailKind, LinkAction, Locale, MeetingPurpose, NoticeKind, StepKind
+from complaints.mail.outbox import EmailAttachment
+from complaints.meetings import ics
+from complaints.meetings import service as meeting_service
 from complaints.models import Complaint, Meeting, OutboxMessage, Step, utcnow
 from complaints.organization import Organization, Person
-from complaints.outbox import EmailAttachment
-from complaints.schedule import Notice, contain_by, next_commitment
 from complaints.settings import Settings
-from complaints.steps import (
+from complaints.steps.service import (
     COMPLAINANT,
     FOLLOW_UP_KINDS,
     RESPONSE_FIELDS,
@@ -161,7 +163,7 @@ def request_step(
         )
     elif step.kind is StepKind.CONTAINMENT:
         kind = EmailKind.CONTAINMENT_REQUEST
-        meeting = meetings.find(session, complaint.id, MeetingPurpose.CONTAINMENT)
+        meeting = meeting_service.find(session, complaint.id, MeetingPurpose.CONTAINMENT)
         assert meeting is not None, "the containment meeting is convened before its minutes"
         context = ContainmentRequestContext(
             **common,
@@ -181,7 +183,7 @@ def request_step(
         )
     elif step.kind is StepKind.ACTION_PLAN:
         kind = EmailKind.ACTION_PLAN_REQUEST
-        meeting = meetings.find(session, complaint.id, MeetingPurpose.ROOT_CAUSE)
+        meeting = meeting_service.find(session, complaint.id, MeetingPurpose.ROOT_CAUSE)
         analysis = latest_decision(complaint, StepKind.CAUSE_ANALYSIS)
         assert meeting is not None, "the root-cause meeting is convened before its minutes"
         context = ActionPlanRequestContext(

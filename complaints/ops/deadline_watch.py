@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only, sessionmaker
 
-from complaints import notifications
 from complaints.audit import record_event
+from complaints.deadlines.schedule import Notice, due_notices
 from complaints.enums import EventKind, NoticeKind, Stage, StepStatus
+from complaints.mail import notifications
 from complaints.models import Complaint, OutboxMessage, Step, StepNotice
 from complaints.organization import Organization
-from complaints.schedule import Notice, due_notices
 from complaints.settings import Settings
 
 # What the audit trail records for each notice given (a superseded one records nothing).

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import StepKind
 from complaints.models import Complaint
-from complaints.steps import latest_decision
+from complaints.steps.service import latest_decision
 
 
 @dataclass(frozen=True)

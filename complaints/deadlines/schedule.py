@@ -8,7 +8,7 @@ steps are counted from when they open; an interim measure is due when its minute
 The survey and the effectiveness check are asked for days later: their request goes
 out at a set time (through the deadline watch), and they are due counted from then.
 Reminders come before a due time and escalations after it, up the organization's ladder;
-the deadline watch (:mod:`complaints.deadlines`) gives them.
+the deadline watch (:mod:`complaints.ops.deadline_watch`) gives them.
 """
 
 from __future__ import annotations

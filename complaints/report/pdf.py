@@ -17,7 +17,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from complaints.report_view import Facts, ReportContent, Section, Table
+from complaints.report.view import Facts, ReportContent, Section, Table
 
 FONT = "noto-sans-cjk"
 FONT_FILE = files("cvttf_NotoSansCJK_Regular") / "NotoSansCJKtc-Regular.otf"

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from complaints import repository
 from complaints.audit import record_event
 from complaints.enums import EventKind, Resolution, RunStatus, Stage
+from complaints.intake.schemas import ComplaintIn
 from complaints.models import Complaint, ReferenceCounter, Step, utcnow
 from complaints.organization import Organization
-from complaints.schemas import ComplaintIn
 
 
 class ComplaintNotFound(LookupError):

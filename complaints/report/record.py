@@ -1,6 +1,6 @@
 """The incident report's sections, put together from a complaint's steps and records.
 
-Each step keeps its decision as JSON (the shapes of ``complaints.contracts``); a kind
+Each step keeps its decision as JSON (the shapes of ``complaints.steps.contracts``); a kind
 decided in several rounds counts with its latest decision. Nothing the complainant
 wrote besides the complaint itself (answers, their name, their contact) is shown.
 """
@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from complaints.enums import EventKind, StepKind, StepStatus
+from complaints.files.uploads import human_size
 from complaints.models import Attachment, Complaint, Event, Meeting, Step
-from complaints.report_view import Block, Fact, Facts, Reader
-from complaints.uploads import human_size
+from complaints.report.view import Block, Fact, Facts, Reader
 
 # Attachment id (as text) -> file name, for the evidence a report or decision names.
 FileNames = Mapping[str, str]

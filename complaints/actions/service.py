@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from complaints import notifications
 from complaints.audit import record_event
-from complaints.contracts import ActionChange, ActionPlan, StepInput, plan_problems
 from complaints.enums import EventKind, ProblemScope, StepKind, StepStatus
+from complaints.mail import notifications
 from complaints.models import LinkToken, Step, StepNotice, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
-from complaints.steps import issue_token, latest_decision
+from complaints.steps.contracts import ActionChange, ActionPlan, StepInput, plan_problems
+from complaints.steps.service import issue_token, latest_decision
 
 
 class ActionClosed(ValueError):

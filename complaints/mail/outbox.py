@@ -28,14 +28,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.audit import record_event
-from complaints.emails import RenderedEmail
 from complaints.enums import EventKind, OutboxStatus
-from complaints.mime import AttachmentUnavailable, one_line, stored_file_reader, stored_form
+from complaints.mail.emails import RenderedEmail
+from complaints.mail.mime import AttachmentUnavailable, one_line, stored_file_reader, stored_form
 
 # Re-exported: callers build attachments, and tests messages, through the outbox.
-from complaints.mime import EmailAttachment as EmailAttachment
-from complaints.mime import StoredAttachment as StoredAttachment
-from complaints.mime import build_message as build_message
+from complaints.mail.mime import EmailAttachment as EmailAttachment
+from complaints.mail.mime import StoredAttachment as StoredAttachment
+from complaints.mail.mime import build_message as build_message
 from complaints.models import OutboxMessage, utcnow
 from complaints.settings import Settings
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from complaints import outbox
-from complaints.emails import IncidentReportContext, render_email
 from complaints.enums import EmailKind, Locale, StepKind
+from complaints.mail import outbox
+from complaints.mail.emails import IncidentReportContext, render_email
 from complaints.models import Complaint, OutboxMessage, utcnow
 from complaints.organization import Organization
-from complaints.report import keep_incident_report, report_key
-from complaints.report_record import latest_decided
+from complaints.report.record import latest_decided
+from complaints.report.service import keep_incident_report, report_key
 from complaints.settings import Settings
 
 KIND = EmailKind.INCIDENT_REPORT

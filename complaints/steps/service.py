@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from complaints import repository
 from complaints.audit import record_event
 from complaints.classification import classify
-from complaints.contracts import StepInput
 from complaints.enums import (
     DecisionChannel,
     EventKind,
@@ -27,6 +26,7 @@ from complaints.enums import (
 )
 from complaints.models import Complaint, Event, LinkToken, Meeting, Step, utcnow
 from complaints.organization import Organization
+from complaints.steps.contracts import StepInput
 from complaints.tokens import hash_token, new_token
 
 PREFECT_UI_ACTOR = "operator"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
 from complaints.enums import EventKind, MeetingPurpose
-from complaints.ics import meeting_uid
+from complaints.meetings.ics import meeting_uid
 from complaints.models import Complaint, Meeting, utcnow
 from complaints.organization import Organization
 

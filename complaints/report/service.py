@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from complaints import meetings, repository
+from complaints import repository
 from complaints.enums import Locale, MeetingPurpose, StepKind
+from complaints.files.uploads import store_generated
+from complaints.meetings import service as meeting_service
 from complaints.models import Attachment, Complaint, utcnow
 from complaints.organization import Organization
-from complaints.report_pdf import render_pdf
-from complaints.report_record import (
+from complaints.report.pdf import render_pdf
+from complaints.report.record import (
     actions_blocks,
     cause_blocks,
     complaint_blocks,
@@ -25,10 +27,9 @@ from complaints.report_record import (
     evidence_blocks,
     timeline_blocks,
 )
-from complaints.report_view import SECTIONS, SYSTEM, Block, Reader, ReportContent, section
+from complaints.report.view import SECTIONS, SYSTEM, Block, Reader, ReportContent, section
 from complaints.settings import Settings
 from complaints.templating import environment
-from complaints.uploads import store_generated
 
 FILE_PREFIX = "incident-report-"
 PDF = "application/pdf"
@@ -64,8 +65,8 @@ def gather(
     files = [a for a in repository.attachments_of(session, complaint.id) if not _is_report(a)]
     names = {str(a.id): a.filename for a in files}
     events = list(repository.events_of(session, complaint.id))
-    containment = meetings.find(session, complaint.id, MeetingPurpose.CONTAINMENT)
-    root_cause = meetings.find(session, complaint.id, MeetingPurpose.ROOT_CAUSE)
+    containment = meeting_service.find(session, complaint.id, MeetingPurpose.CONTAINMENT)
+    root_cause = meeting_service.find(session, complaint.id, MeetingPurpose.ROOT_CAUSE)
     blocks: dict[str, list[Block]] = {
         "complaint": complaint_blocks(reader, complaint, steps),
         "containment": containment_blocks(reader, steps, containment, names),

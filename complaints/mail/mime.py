@@ -17,9 +17,9 @@ from email.utils import format_datetime as rfc2822_date
 
 from sqlalchemy.orm import Session
 
+from complaints.files.uploads import AttachmentDamaged, open_attachment, read_checked, stored_path
 from complaints.models import Attachment, OutboxMessage, ReviewFile
 from complaints.settings import Settings
-from complaints.uploads import AttachmentDamaged, open_attachment, read_checked, stored_path
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Corrective actions: managing them and counting recurrence after them."""

@@ -1,0 +1,1 @@
+"""Due times and the notices a step gets, by the organization's deadline policy."""

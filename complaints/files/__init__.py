@@ -1,0 +1,1 @@
+"""Uploaded evidence: photos and documents, checked by their bytes."""

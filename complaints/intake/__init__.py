@@ -1,0 +1,1 @@
+"""Receiving complaints: what intake accepts and how it is recorded."""

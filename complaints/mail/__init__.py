@@ -1,0 +1,1 @@
+"""Email: the typed contexts, composing each notice, the outbox and MIME."""

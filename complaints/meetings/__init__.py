@@ -1,0 +1,1 @@
+"""The containment and root-cause meetings and their calendar invitations."""

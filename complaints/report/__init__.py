@@ -1,0 +1,1 @@
+"""The incident report: the record, its view, the PDF and the mail."""

@@ -1,0 +1,1 @@
+"""Steps that wait for a person: what each waits for, opening, links, decisions."""

@@ -1,0 +1,1 @@
+"""Development-only tools: the development mailbox."""
