@@ -1,10 +1,11 @@
-"""Operator commands: ``python -m complaints.admin verify-audit|mail|classify``."""
+"""Operator commands: ``python -m complaints.admin verify-audit|mail|classify|volumes``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -12,9 +13,11 @@ from complaints import repository
 from complaints.audit import first_broken_link
 from complaints.classification import CorrectionRefused, correct_category
 from complaints.db import session_scope
-from complaints.enums import OutboxStatus
-from complaints.models import Complaint, OutboxMessage
+from complaints.enums import Locale, OutboxStatus
+from complaints.i18n import translator
+from complaints.models import Complaint, OutboxMessage, utcnow
 from complaints.organization import load_organization
+from complaints.reviews.volumes import VolumesRefused, parse_volumes, record_volumes
 from complaints.settings import get_settings
 
 
@@ -64,7 +67,7 @@ def classify(reference: str, category: str, *, by: str, reason: str) -> int:
         with session_scope() as session:
             correct_category(session, org, reference, category, by=by, reason=reason)
     except CorrectionRefused as refused:
-        known = ", ".join(org.classification.categories)
+        known = ", ".join(org.classification.all_keys())
         hints = {
             "reference": f"no complaint {reference}",
             "category": f"unknown category {category!r} (the organization file has: {known})",
@@ -73,6 +76,22 @@ def classify(reference: str, category: str, *, by: str, reason: str) -> int:
         print(hints[refused.field], file=sys.stderr)
         return 2
     print(f"{reference}: category {category} from now on")
+    return 0
+
+
+def volumes(path: Path, *, by: str) -> int:
+    """Keep the units shipped per product family and month of a CSV (rates per unit)."""
+    org = load_organization(get_settings().organization_file)
+    try:
+        kept = parse_volumes(path.read_bytes(), org)
+    except VolumesRefused as refused:
+        _ = translator(Locale.EN)  # an operator's console speaks English
+        for line, message in refused.problems:
+            print(f"{path}:{line}: {_(message)}", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        count = record_volumes(session, kept, by=by, at=utcnow())
+    print(f"{count} family-months of units shipped kept")
     return 0
 
 
@@ -88,11 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     correction.add_argument("category", help="a category key of the organization file")
     correction.add_argument("--reason", required=True)
     correction.add_argument("--by", default="operator", help="who corrects it")
+    shipped = commands.add_parser(
+        "volumes", help="keep units shipped per product family and month (CSV)"
+    )
+    shipped.add_argument("file", type=Path, help="product_family,month,units")
+    shipped.add_argument("--by", default="operator", help="who supplies them")
     args = parser.parse_args(argv)
     if args.command == "verify-audit":
         return verify_audit(args.references)
     if args.command == "classify":
         return classify(args.reference, args.category, by=args.by, reason=args.reason)
+    if args.command == "volumes":
+        return volumes(args.file, by=args.by)
     return mail_status()
 
 

@@ -70,7 +70,7 @@ def correct_category(
     )
     if complaint_id is None:
         raise CorrectionRefused("reference")
-    if category not in org.classification.categories:
+    if category not in org.classification.all_keys():
         raise CorrectionRefused("category")
     if not reason.strip():
         raise CorrectionRefused("reason")

@@ -373,3 +373,17 @@ class ReviewFile(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+class ShippedVolume(Base):
+    """Units of a product family shipped in a month (``YYYY-MM``, the organization's
+    zone), as a quality lead supplied them: trend analyses divide complaints by them
+    into rates per unit (ISO 10002 8.2)."""
+
+    __tablename__ = "shipped_volumes"
+
+    product_family: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    units: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

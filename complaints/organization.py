@@ -133,6 +133,23 @@ class Named(BaseModel):
         return (self.zh_cn if locale == Locale.ZH_CN else "") or self.en
 
 
+class Category(Named):
+    # Finer keys within the category (optional); a complaint classified to one is
+    # keyed ``<category>/<sub-category>`` and still counts for its category.
+    subcategories: dict[str, Named] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keyed(cls, value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("subcategories"), dict):
+            subs = value["subcategories"]
+            value = {**value, "subcategories": {k: {"key": k, **v} for k, v in subs.items()}}
+        return value
+
+
+SUBCATEGORY_SEPARATOR = "/"
+
+
 class ProductFamily(Named):
     # Product names or keywords of the family (matched case-insensitively, as a
     # department's products are).
@@ -143,7 +160,7 @@ class Classification(BaseModel):
     """How complaints are classified for trend analysis (ISO 10002 8.2): the categories
     the assessment asks for, and the product families products fall into."""
 
-    categories: dict[str, Named] = Field(default_factory=dict)
+    categories: dict[str, Category] = Field(default_factory=dict)
     product_families: dict[str, ProductFamily] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -155,6 +172,35 @@ class Classification(BaseModel):
             name: {key: {"key": key, **item} for key, item in (value.get(name) or {}).items()}
             for name in ("categories", "product_families")
         }
+
+    def all_keys(self) -> list[str]:
+        """Return every key a complaint may be classified by: each category, and each of
+        its sub-categories as ``<category>/<sub-category>``, in the file's order."""
+        return [
+            key
+            for category in self.categories.values()
+            for key in (
+                category.key,
+                *(f"{category.key}{SUBCATEGORY_SEPARATOR}{s}" for s in category.subcategories),
+            )
+        ]
+
+    def has_subcategories(self) -> bool:
+        """Return whether any category is divided further."""
+        return any(category.subcategories for category in self.categories.values())
+
+    def name_of(self, key: str, locale: Locale) -> str | None:
+        """Return what a classification key is called (None: the file does not name it);
+        a sub-category is named after its category: "Product defect › Electrical"."""
+        head, _, sub = key.partition(SUBCATEGORY_SEPARATOR)
+        category = self.categories.get(head)
+        if category is None:
+            return None
+        if not sub:
+            return category.name(locale)
+        if sub not in category.subcategories:
+            return None
+        return f"{category.name(locale)} › {category.subcategories[sub].name(locale)}"
 
     def family_of(self, product: str) -> str | None:
         """Return the key of the product family a product belongs to, if any."""

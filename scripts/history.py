@@ -44,9 +44,10 @@ from complaints.models import (  # noqa: E402
     Classification,
     Complaint,
     OutboxMessage,
+    ShippedVolume,
     Step,
 )
-from complaints.organization import Organization  # noqa: E402
+from complaints.organization import SUBCATEGORY_SEPARATOR, Organization  # noqa: E402
 
 PRODUCTS = [
     "Electric kettle K2",
@@ -148,6 +149,9 @@ def _complaint(
     categories = list(org.classification.categories) or ["product-defect"]
     assessed = _hours(rng, 6, 0.8)
     category = rng.choices(categories, weights=[8, 2, 3, 2, 1][: len(categories)])[0]
+    subcategories = list(org.classification.categories[category].subcategories)
+    if subcategories and rng.random() < 0.8:
+        category = f"{category}{SUBCATEGORY_SEPARATOR}{rng.choice(subcategories)}"
     rows.classifications.append(
         {
             "complaint_id": complaint_id,
@@ -302,7 +306,29 @@ def generate(
         for batch in _batches(org, count, now - timedelta(days=days), now, seed):
             for model, name in tables:
                 connection.execute(insert(model.__table__), getattr(batch, name))  # type: ignore[arg-type]
+        volumes = _volumes(org, now - timedelta(days=days), now, seed)
+        if volumes:
+            connection.execute(insert(ShippedVolume.__table__), volumes)  # type: ignore[arg-type]
     return count
+
+
+def _volumes(org: Organization, start: datetime, end: datetime, seed: int) -> list[dict[str, Any]]:
+    """Units shipped per product family and local month of the span (rates per unit)."""
+    rng = random.Random(seed + 1)
+    zone = org.zone_of()
+    days = (end - start).days + 1
+    months = sorted({f"{(start + timedelta(days=d)).astimezone(zone):%Y-%m}" for d in range(days)})
+    return [
+        {
+            "product_family": family,
+            "month": month,
+            "units": round(rng.uniform(8_000, 30_000)),
+            "recorded_by": "demo",
+            "recorded_at": end,
+        }
+        for family in org.classification.product_families
+        for month in months
+    ]
 
 
 def main(count: int, days: int) -> None:

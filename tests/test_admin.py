@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from complaints.classification import current_category
@@ -14,6 +15,7 @@ from complaints.db import make_engine
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
 from complaints.migrate import upgrade
+from complaints.models import ShippedVolume
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
 from tests.support.people import complaint_payload
@@ -55,3 +57,23 @@ def test_classify_corrects_a_category_and_refuses_what_the_organization_lacks(
         assert current_category(session, complaint_id) == "delivery"
     audit = _admin(url, "verify-audit", reference)
     assert audit.returncode == 0 and "0 with a broken chain" in audit.stdout
+
+
+def test_volumes_keeps_units_shipped_and_refuses_a_bad_file_by_its_lines(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'admin.db'}"
+    upgrade(url)
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text("product_family,month,units\nkitchen,March,10\n")
+    good.write_text("product_family,month,units\nkitchen,2025-03,40000\n")
+    refused = _admin(url, "volumes", str(bad))
+    assert refused.returncode == 2 and "bad.csv:2: the month must read YYYY-MM" in refused.stderr
+    kept = _admin(url, "volumes", str(good), "--by", "zhang-min")
+    assert kept.returncode == 0 and "1 family-months" in kept.stdout
+    with Session(make_engine(url)) as session:
+        row = session.scalars(select(ShippedVolume)).one()
+    assert (row.product_family, row.month, row.units, row.recorded_by) == (
+        "kitchen",
+        "2025-03",
+        40000,
+        "zhang-min",
+    )

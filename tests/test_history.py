@@ -44,3 +44,7 @@ def test_a_year_of_history_fills_every_part_of_a_review(tmp_path: Path) -> None:
     assert {c.key for c in figures.pareto["category"]} <= set(ORG.classification.categories)
     assert figures.problems.systemic + figures.problems.recurring > 0
     assert figures.timeliness.containment.total > 0 and figures.satisfaction.answered > 0
+    # Product defects come in sub-categories; every family has its units shipped.
+    assert any("/" in c.key for c in figures.pareto["subcategory"])
+    assert {r.product_family for r in figures.rates} == set(ORG.classification.product_families)
+    assert all(r.units > 0 and r.per_million > 0 for r in figures.rates)

@@ -148,7 +148,7 @@ def not_in_organization(
     """Return errors for person keys and categories the organization file does not know."""
     errors: dict[str, str] = {}
     category = fields.get("category")
-    if kind is StepKind.ASSESSMENT and category and category not in org.classification.categories:
+    if kind is StepKind.ASSESSMENT and category and category not in org.classification.all_keys():
         errors["category"] = "choose a category from the list"
     strangers = [key for key in fields.get("attendees", []) if key not in org.people]
     if strangers:

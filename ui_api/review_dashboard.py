@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from complaints.enums import Locale
 from complaints.i18n import format_datetime
-from complaints.models import Review, utcnow
+from complaints.models import Review, ShippedVolume, utcnow
 from complaints.organization import Organization, Person
 from complaints.reviews.view import key_label
 from complaints.settings import Settings
@@ -81,6 +81,14 @@ def _schedule_view(schedule: ReviewSchedule, org: Organization, locale: Locale) 
     }
 
 
+def kept_volumes(db: Session) -> dict[str, Any]:
+    """Return how many family-months of units shipped are kept, and the latest month."""
+    count, latest = db.execute(
+        select(func.count(), func.max(ShippedVolume.month)).select_from(ShippedVolume)
+    ).one()
+    return {"count": int(count), "latest": latest or ""}
+
+
 async def _schedules(settings: Settings) -> list[ReviewSchedule] | None:
     try:
         async with connect() as client:
@@ -101,6 +109,7 @@ async def dashboard(
     run: Posted | None = None,
     schedule: tuple[str, FormData, dict[str, str]] | None = None,
     classify: Posted | None = None,
+    volumes: Posted | None = None,
 ) -> HTMLResponse:
     """Render the area for a signed-in quality lead (422 with a form's errors)."""
     locale = locale_of(person)
@@ -116,7 +125,7 @@ async def dashboard(
         locale=locale,
         org=org,
         zone=org.zone_of(person),
-        status_code=422 if run or schedule or classify else 200,
+        status_code=422 if run or schedule or classify or volumes else 200,
         person=person,
         guard=session_guard(request, settings),
         reviews=[
@@ -133,6 +142,8 @@ async def dashboard(
         run_errors=run[1] if run else {},
         classify_values=_values(classify[0]) if classify else {},
         classify_errors=classify[1] if classify else {},
+        volumes_errors=volumes[1] if volumes else {},
+        volumes_kept=kept_volumes(db),
         categories=list(org.classification.categories.values()),
         periods=PERIODS,
         people=sorted(org.people.values(), key=lambda p: p.name),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import EventKind, ProblemScope, StepKind
 from complaints.models import Complaint, Event
-from complaints.organization import Organization
+from complaints.organization import SUBCATEGORY_SEPARATOR, Organization
 from complaints.reviews.figures import (
     PARETO_DIMENSIONS,
     Count,
@@ -43,6 +43,7 @@ from complaints.reviews.queries import (
     received_in,
 )
 from complaints.reviews.timeliness import timeliness
+from complaints.reviews.volumes import rates
 
 
 def analyse(
@@ -53,16 +54,24 @@ def analyse(
     scope = in_scope(filters)
     earlier = previous_periods(period, org.reviews.previous_periods, org.zone_of())
     series = [period_counts(session, p, scope) for p in [*earlier, period]]
+    counted = pareto(session, period, scope)
+    # Units are shipped per family, not per department: no rate for a department's share.
+    per_unit = [
+        rate
+        for rate in rates(session, period, org.zone_of(), counted["product_family"])
+        if not filters.department and filters.product_family in (None, rate.product_family)
+    ]
     return TrendFigures(
         period=period,
         filters=filters,
         counts=series[-1],
         series=series,
-        pareto=pareto(session, period, scope),
+        pareto=counted,
         problems=problems(session, org, period, scope),
         timeliness=timeliness(session, org, period, scope),
         outcomes=outcomes(session, period, scope),
         satisfaction=satisfaction(session, period, scope),
+        rates=per_unit,
     )
 
 
@@ -90,7 +99,7 @@ def pareto(
     at_end, now = classification_at(period.end, among), classification_at(None, among)
     cause = latest_decision(StepKind.CAUSE_ANALYSIS, ("category",), before=period.end, among=among)
     keys: dict[str, tuple[SQLColumnExpression[Any], Subquery | None]] = {
-        "category": (at_end.c.category, at_end),
+        "subcategory": (at_end.c.category, at_end),
         "category_now": (now.c.category, now),
         "product_family": (Complaint.product_family, None),
         "product": (Complaint.product, None),
@@ -99,10 +108,24 @@ def pareto(
         "channel": (Complaint.channel, None),
         "grade": (Complaint.grade, None),
     }
-    return {
-        name: grouped_counts(session, keys[name][0], where, keys[name][1])
-        for name in PARETO_DIMENSIONS
+    counted = {
+        name: grouped_counts(session, column, where, joined)
+        for name, (column, joined) in keys.items()
     }
+    # A sub-category counts for its category: the few keys are rolled up, not the rows.
+    counted["category"] = rolled_up(counted["subcategory"])
+    counted["category_now"] = rolled_up(counted["category_now"])
+    return {name: counted[name] for name in PARETO_DIMENSIONS}
+
+
+def rolled_up(counts: list[Count]) -> list[Count]:
+    """Return counts per ``<category>/<sub-category>`` key as counts per category, most
+    first (then by key, as the database orders them)."""
+    totals: dict[str, int] = {}
+    for item in counts:
+        head = item.key.partition(SUBCATEGORY_SEPARATOR)[0]
+        totals[head] = totals.get(head, 0) + item.count
+    return [Count(k, n) for k, n in sorted(totals.items(), key=lambda kn: (-kn[1], kn[0]))]
 
 
 def problems(

@@ -1,4 +1,4 @@
-"""The rows behind a trend analysis, as CSV: one per complaint the period counts.
+"""The rows behind a trend analysis, as CSV and XLSX: one per complaint the period counts.
 
 A complaint counts when it was received or closed in the period, or was open at its
 end. Each row carries the keys the figures are counted by, so every figure can be
@@ -12,12 +12,17 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from openpyxl import Workbook
 from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from complaints.models import Complaint
 from complaints.reviews.figures import Filters, Period
 from complaints.reviews.queries import complaint_facts, in_scope, received_in
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Columns a spreadsheet sums: 0/1 flags, written as numbers.
+FLAG_COLUMNS = frozenset({"new_in_period", "closed_in_period", "open_at_end"})
 
 COLUMNS = (
     "reference",
@@ -95,3 +100,24 @@ def review_csv(rows: list[tuple[str, ...]]) -> bytes:
     writer.writerow(COLUMNS)
     writer.writerows(rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+def review_xlsx(rows: list[tuple[str, ...]], *, title: str) -> bytes:
+    """Return the rows as an XLSX workbook: one sheet, the header frozen and filtered,
+    the 0/1 flags as numbers so a spreadsheet sums them into the figures."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = title[:31]  # the longest sheet name a spreadsheet takes
+    sheet.append(COLUMNS)
+    flags = [i for i, name in enumerate(COLUMNS) if name in FLAG_COLUMNS]
+    for row in rows:
+        values: list[str | int] = list(row)
+        for i in flags:
+            values[i] = int(row[i] or 0)
+        sheet.append(values)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

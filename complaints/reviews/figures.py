@@ -7,12 +7,13 @@ complaint has none yet ("unclassified", "not analysed").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 # The dimensions a Pareto is counted over, in the order reports show them.
 PARETO_DIMENSIONS = (
     "category",
+    "subcategory",
     "category_now",
     "product_family",
     "product",
@@ -120,6 +121,16 @@ class Satisfaction:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """A product family's complaints received in the period per units shipped in it."""
+
+    product_family: str
+    complaints: int
+    units: int
+    per_million: float
+
+
+@dataclass(frozen=True)
 class TrendFigures:
     """One trend analysis: the period, its counts and the trend before it."""
 
@@ -134,6 +145,8 @@ class TrendFigures:
     timeliness: Timeliness
     outcomes: Outcomes
     satisfaction: Satisfaction
+    # Per product family with units shipped in the period (none without volumes).
+    rates: list[Rate] = field(default_factory=list)
 
     @property
     def nothing_happened(self) -> bool:

@@ -3,7 +3,8 @@
 Issued once per key (the flow run that asks for it): a run that repeats the step finds
 the review kept and its emails queued, and does neither again (the outbox's dedup key
 refuses a second copy). Each recipient gets the analysis in their own language: key
-figures and charts inside the email, the PDF of their language and the CSV attached.
+figures and charts inside the email, the PDF of their language and the rows behind the
+figures (CSV and XLSX) attached.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from complaints.models import OutboxMessage, Review, ReviewFile
 from complaints.organization import Organization, Person
 from complaints.reviews.analysis import analyse
 from complaints.reviews.charts import Chart, review_charts
-from complaints.reviews.export import review_csv, review_rows
+from complaints.reviews.export import XLSX_TYPE, review_csv, review_rows, review_xlsx
 from complaints.reviews.figures import Filters, Period, TrendFigures
 from complaints.reviews.pdf import render_review_pdf
 from complaints.reviews.view import ReviewContent, decimal, review_content, share_text
@@ -86,11 +87,21 @@ def issue_trend_review(
     session.add(review)
     session.flush()
     rows = review_rows(session, period, filters, org.zone_of())
-    csv_file = _store(session, settings, review, f"{reference}.csv", "text/csv", review_csv(rows))
+    tables = [
+        _store(session, settings, review, f"{reference}.csv", "text/csv", review_csv(rows)),
+        _store(
+            session,
+            settings,
+            review,
+            f"{reference}.xlsx",
+            XLSX_TYPE,
+            review_xlsx(rows, title=reference),
+        ),
+    ]
     record_locale = Locale(org.person(org.quality_leads[0]).locale)
     message_ids = []
     for locale in sorted({record_locale, *(Locale(p.locale) for p in readers)}):
-        edition = _edition(session, settings, review, reference, org, figures, locale, csv_file)
+        edition = _edition(session, settings, review, reference, org, figures, locale, tables)
         for person in (p for p in readers if Locale(p.locale) is locale):
             message_ids.append(_mail(session, org, review, person, edition, now=now))
     return IssuedReview(review.id, reference, message_ids)
@@ -116,7 +127,7 @@ def _edition(
     org: Organization,
     figures: TrendFigures,
     locale: Locale,
-    csv_file: ReviewFile,
+    tables: list[ReviewFile],
 ) -> Edition:
     """Put the review into one language and keep its PDF and charts."""
     content = review_content(figures, org, locale)
@@ -139,7 +150,7 @@ def _edition(
         )
         for chart in charts
     ]
-    return Edition(locale, reference, figures, content, images, [kept_pdf, csv_file])
+    return Edition(locale, reference, figures, content, images, [kept_pdf, *tables])
 
 
 def _readers(org: Organization, recipients: list[str]) -> list[Person]:

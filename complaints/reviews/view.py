@@ -81,8 +81,10 @@ def key_label(dimension: str, key: str, org: Organization, locale: Locale) -> st
     if not key:
         return _("review.not_analysed" if dimension == "cause_category" else "review.unclassified")
     classification = org.classification
-    if dimension in ("category", "category_now") and key in classification.categories:
-        return classification.categories[key].name(locale)
+    if dimension in ("category", "subcategory", "category_now"):
+        named = classification.name_of(key, locale)
+        if named is not None:
+            return named
     if dimension == "product_family" and key in classification.product_families:
         return classification.product_families[key].name(locale)
     if dimension == "department" and key in org.departments:
@@ -196,7 +198,30 @@ class _Words:
 
     def _classification(self) -> list[Block]:
         pareto = self.figures.pareto
-        return [self._counts(d, pareto.get(d, []), cumulative=True) for d in PARETO_DIMENSIONS]
+        # The Pareto of sub-categories only where the organization divides categories.
+        shown = [
+            d
+            for d in PARETO_DIMENSIONS
+            if d != "subcategory" or self.org.classification.has_subcategories()
+        ]
+        return [
+            *(self._counts(d, pareto.get(d, []), cumulative=True) for d in shown),
+            self._rates(),
+        ]
+
+    def _rates(self) -> Table:
+        """Complaints per million units shipped, per product family (when supplied)."""
+        rows = [
+            (
+                key_label("product_family", rate.product_family, self.org, self.locale),
+                str(rate.complaints),
+                f"{rate.units:,}",
+                decimal(rate.per_million),
+            )
+            for rate in self.figures.rates
+        ]
+        columns = ("product_family", "count", "units", "per_million")
+        return self._table(self._("review.dimension.rates"), columns, rows)
 
     def _problems(self) -> list[Block]:
         p = self.figures.problems

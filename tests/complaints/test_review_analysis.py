@@ -59,6 +59,15 @@ def test_pareto_counts_by_the_category_at_the_period_end_and_now(
     assert pareto["category"] == counts(
         ("", 2), ("product-defect", 2), ("delivery", 1), ("safety", 1), ("service", 1)
     )
+    # B's sub-category (an electrical product defect) counts for its category above.
+    assert pareto["subcategory"] == counts(
+        ("", 2),
+        ("delivery", 1),
+        ("product-defect", 1),
+        ("product-defect/electrical", 1),
+        ("safety", 1),
+        ("service", 1),
+    )
     assert pareto["category_now"] == counts(
         ("", 2), ("safety", 2), ("delivery", 1), ("product-defect", 1), ("service", 1)
     )
@@ -161,7 +170,7 @@ def test_the_csv_rows_are_the_complaints_behind_the_figures(
     assert sum(int(r["open_at_end"]) for r in table) == figures.counts.open_at_end
     new = [r for r in table if r["new_in_period"] == "1"]
     assert sorted(r["category_at_end"] for r in new) == sorted(
-        c.key for c in figures.pareto["category"] for _ in range(c.count)
+        c.key for c in figures.pareto["subcategory"] for _ in range(c.count)
     )
     f = table[1]
     assert (f["product_family"], f["cause_category"], f["scope"], f["resolution"]) == (

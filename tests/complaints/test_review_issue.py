@@ -1,5 +1,5 @@
 """Issuing a trend analysis: kept once per key, mailed to each reader in their language
-with the charts inside the email and the PDF and CSV attached."""
+with the charts inside the email and the PDF, CSV and XLSX attached."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,9 +65,10 @@ def test_a_review_is_issued_once_per_key(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Review)) == 1
         files = session.scalars(select(ReviewFile)).all()
-        # A CSV, and per language (English, Chinese) a PDF and three charts.
+        # A CSV and an XLSX, and per language (English, Chinese) a PDF and three charts.
         assert sorted(f.content_type for f in files).count("application/pdf") == 2
         assert sum(f.content_type == "text/csv" for f in files) == 1
+        assert sum(f.filename == "TA-2025-03.xlsx" for f in files) == 1
         assert (
             session.scalar(
                 select(func.count())
@@ -114,7 +116,18 @@ def test_each_reader_gets_charts_inside_and_the_files_attached(
     assert plain is not None
     body = plain.get_content()
     assert "Complaints received: 7" in body and "TA-2025-03.csv" in body
+    assert "TA-2025-03.xlsx" in body
     assert COMPLAINANT_NAME not in body and COMPLAINANT_EMAIL not in body
+    # The spreadsheet holds the CSV's rows; its flags sum to the figures.
+    xlsx = next(p for p in english.walk() if p.get_filename() == "TA-2025-03.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.get_payload(decode=True)), read_only=True).active
+    assert sheet is not None
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:4] == ("reference", "received_at", "closed_at", "new_in_period")
+    new = [r for r in rows if r[header.index("new_in_period")] == 1]
+    closed = sum(int(r[header.index("closed_in_period")] or 0) for r in rows)
+    assert (len(rows), len(new), closed) == (9, 7, 3)
+    assert COMPLAINANT_NAME not in str(rows) and COMPLAINANT_EMAIL not in str(rows)
 
 
 def test_a_recipient_the_organization_does_not_know_is_refused(

@@ -95,7 +95,7 @@ def test_a_review_run_mails_the_analysis_keeps_it_and_shows_it_in_prefect(
     rows = list(csv.DictReader(io.StringIO(_file(en, "text/csv").decode("utf-8-sig"))))
     march = [r for r in rows if r["new_in_period"] == "1"]
     assert (len(rows), len(march)) == (9, 7)
-    assert sum(r["category_at_end"] == "product-defect" for r in march) == 2
+    assert sum(r["category_at_end"].startswith("product-defect") for r in march) == 2
 
     # Kept: the review, its recipients and every file, unchanged since (hash).
     with stack_sessions() as session:

@@ -245,7 +245,7 @@ def load(session: Session) -> None:
         grade=Grade.MAJOR_COMPLAINT,
         ack_after=timedelta(hours=3),
     )
-    data.assessed(b, 30, "product-defect")
+    data.assessed(b, 30, "product-defect/electrical")  # a sub-category counts for its category
     data.contained(b, 60)
     data.cause(b, local(3, 12), "material", "single")
     # C: a heater, not ours; reopened, closed again; unclassified.

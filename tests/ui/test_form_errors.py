@@ -9,12 +9,20 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from complaints.enums import Locale
+from complaints.enums import Locale, StepKind
 from complaints.files.uploads import UploadRefused
 from complaints.i18n import catalog, translator
+from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
 from complaints.steps.contracts import ActionPlan, AssessmentDecision, ProblemScope, plan_problems
-from ui_api.forms import OTHER_VALUE, TYPE_MESSAGES, UNKNOWN_PEOPLE, field_errors, in_language
+from ui_api.forms import (
+    OTHER_VALUE,
+    TYPE_MESSAGES,
+    UNKNOWN_PEOPLE,
+    field_errors,
+    in_language,
+    not_in_organization,
+)
 
 _RAISED = re.compile(r'field_error\(\s*(?:"\w+"|\w+),\s*"([^"]+)"')
 _SET = re.compile(r'errors\[.+\] = "([^"]+)"$', re.MULTILINE)
@@ -91,3 +99,14 @@ def test_an_upload_refusal_reads_in_chinese() -> None:
     refused = UploadRefused("%(name)s is empty", name="photo.jpg")
     assert str(refused) == "photo.jpg is empty"
     assert translator(Locale.ZH_CN)(refused.message, **refused.values) == "photo.jpg 是空文件"
+
+
+def test_the_assessment_takes_a_sub_category_the_organization_divides_a_category_into() -> None:
+    org = load_organization(PROJECT_DIR / "samples" / "organization.toml")
+    assert (
+        not_in_organization(StepKind.ASSESSMENT, {"category": "product-defect/finish"}, org) == {}
+    )
+    assert not_in_organization(StepKind.ASSESSMENT, {"category": "product-defect"}, org) == {}
+    for unknown in ("product-defect/rust", "delivery/late", "nothing"):
+        errors = not_in_organization(StepKind.ASSESSMENT, {"category": unknown}, org)
+        assert in_language(errors, translator(Locale.ZH_CN)) == {"category": "请从列表中选择类别"}

@@ -185,8 +185,15 @@ def test_every_step_page_renders_in_both_languages_with_its_deadline_rule(
         assert "ISO 10003" in page and "12315" in page  # the last round points outside
     if kind is StepKind.ASSESSMENT:
         # The categories of the organization file, in the reader's language (ISO 10002 8.2).
+        # A divided category is a group: the category itself, then its sub-categories.
         defect = "产品缺陷" if locale is Locale.ZH_CN else "Product defect"
-        assert f'<option value="product-defect" >{defect}</option>' in page
+        general = "总体" if locale is Locale.ZH_CN else "in general"
+        electrical = "电气故障" if locale is Locale.ZH_CN else "Electrical fault"
+        assert f'<optgroup label="{defect}">' in page
+        assert f'<option value="product-defect" >{defect} ({general})</option>' in page
+        assert f'<option value="product-defect/electrical" >{electrical}</option>' in page
+        delivery = "交付或包装" if locale is Locale.ZH_CN else "Delivery or packaging"
+        assert f'<option value="delivery" >{delivery}</option>' in page
 
 
 @pytest.mark.parametrize("locale", list(Locale))

@@ -17,7 +17,7 @@ from complaints import repository
 from complaints.classification import classify, current_category
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
-from complaints.models import OutboxMessage, SignInToken
+from complaints.models import OutboxMessage, ShippedVolume, SignInToken
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
 from tests.support.people import complaint_payload
@@ -226,6 +226,75 @@ def test_a_lead_corrects_a_category_and_bad_input_changes_nothing(area: WebApp) 
     assert corrected.data == {"category": "safety", "reason": "burns reported"}
 
 
+def test_a_lead_corrects_a_category_to_one_of_its_sub_categories(area: WebApp) -> None:
+    with area.sessions.begin() as session:
+        complaint = service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG)
+        reference = complaint.reference
+        classify(session, complaint.id, "product-defect", by="li-wei")
+    with area.client() as client:
+        guard = _signed_in(area, client)
+        page = client.get("/reviews").text
+        unknown = client.post(
+            "/reviews/classify",
+            data={
+                "guard": guard,
+                "reference": reference,
+                "category": "product-defect/rust",
+                "reason": "x",
+            },
+        )
+        done = client.post(
+            "/reviews/classify",
+            data={
+                "guard": guard,
+                "reference": reference,
+                "category": "product-defect/electrical",
+                "reason": "the heating element failed",
+            },
+        )
+    assert '<option value="product-defect/electrical" >电气故障</option>' in page
+    assert unknown.status_code == 422 and done.status_code == 303
+    assert current_category_of(area, complaint.id) == "product-defect/electrical"
+
+
 def current_category_of(web: WebApp, complaint_id: Any) -> str | None:
     with web.sessions() as session:
         return current_category(session, complaint_id)
+
+
+def test_a_lead_uploads_units_shipped_and_a_bad_file_is_named_by_its_lines(area: WebApp) -> None:
+    good = b"product_family,month,units\nkitchen,2025-03,40000\nclimate,2025-03,12000\n"
+    bad = b"product_family,month,units\nkitchen,2025-3,10\nboats,2025-03,1\n"
+    with area.client() as client:
+        guard = _signed_in(area, client)
+        refused = client.post(
+            "/reviews/volumes",
+            data={"guard": guard},
+            files={"volumes": ("volumes.csv", bad, "text/csv")},
+        )
+        empty = client.post("/reviews/volumes", data={"guard": guard})
+        unguarded = client.post(
+            "/reviews/volumes", files={"volumes": ("volumes.csv", good, "text/csv")}
+        )
+        with area.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(ShippedVolume)) == 0
+        kept = client.post(
+            "/reviews/volumes",
+            data={"guard": guard},
+            files={"volumes": ("volumes.csv", good, "text/csv")},
+        )
+        page = client.get("/reviews?done=volumes").text
+    # The lead reads Chinese: each problem at its line, in the page's language.
+    assert refused.status_code == 422
+    assert "第 2 行：月份格式应为 YYYY-MM" in refused.text
+    assert "第 3 行：不是组织文件中的产品系列" in refused.text
+    assert empty.status_code == 422 and "请选择 CSV 文件" in empty.text
+    assert unguarded.status_code == 403
+    assert kept.status_code == 303 and kept.headers["location"] == "/reviews?done=volumes"
+    assert "已保存：2 个系列月份，最近为 2025-03。" in page
+    with area.sessions() as session:
+        rows = session.scalars(select(ShippedVolume).order_by(ShippedVolume.product_family)).all()
+    assert [(r.product_family, r.units, r.recorded_by) for r in rows] == [
+        ("climate", 12000, "zhang-min"),
+        ("kitchen", 40000, "zhang-min"),
+    ]

@@ -34,7 +34,7 @@ router = APIRouter(prefix="/reviews", tags=["reviews"], include_in_schema=False)
 HOME = "/reviews"
 
 
-def _home(notice: str = "") -> RedirectResponse:
+def home(notice: str = "") -> RedirectResponse:
     return RedirectResponse(f"{HOME}?done={notice}" if notice else HOME, status_code=303)
 
 
@@ -87,7 +87,7 @@ def sign_in(token: str, db: DbDep, org: OrganizationDep, settings: SettingsDep) 
     if person is None:
         raise LinkRefused(404)
     db.commit()
-    response = _home()
+    response = home()
     start_session(response, person, settings)
     return response
 
@@ -127,7 +127,7 @@ def _require_guard(request: Request, settings: Any, guard: str) -> None:
         raise LinkRefused(403, counted=False)
 
 
-async def _guarded_form(request: Request, settings: Any) -> FormData:
+async def guarded_form(request: Request, settings: Any) -> FormData:
     """Read a form of the area; refuse one without this session's guard."""
     form = await request.form()
     _require_guard(request, settings, str(form.get("guard") or ""))
@@ -143,13 +143,13 @@ async def run_now(
     request: Request, db: DbDep, org: OrganizationDep, settings: SettingsDep, lead: LeadDep
 ) -> Response:
     """Start a review run now (the email follows once it has run)."""
-    form = await _guarded_form(request, settings)
+    form = await guarded_form(request, settings)
     checked = run_form(form, org, translator(locale_of(lead)))
     if checked.errors:
         return await dashboard(request, db, org, settings, lead, run=(form, checked.errors))
     async with connect() as client:
         await ReviewDeployment(client, settings.review_deployment).run_now(_parameters(checked))
-    return _home("started")
+    return home("started")
 
 
 @router.post("/classify", response_class=HTMLResponse)
@@ -157,7 +157,7 @@ async def correct_a_category(
     request: Request, db: DbDep, org: OrganizationDep, settings: SettingsDep, lead: LeadDep
 ) -> Response:
     """Correct a complaint's category; reviews of earlier periods keep the one it had."""
-    form = await _guarded_form(request, settings)
+    form = await guarded_form(request, settings)
     try:
         correct_category(
             db,
@@ -172,7 +172,7 @@ async def correct_a_category(
         errors = {refused.field: _(f"review.classify.error.{refused.field}")}
         return await dashboard(request, db, org, settings, lead, classify=(form, errors))
     db.commit()
-    return _home("classified")
+    return home("classified")
 
 
 @router.post("/schedules", response_class=HTMLResponse)
@@ -204,7 +204,7 @@ async def _keep_schedule(
     lead: LeadDep,
     schedule_id: uuid.UUID | None,
 ) -> Response:
-    form = await _guarded_form(request, settings)
+    form = await guarded_form(request, settings)
     _ = translator(locale_of(lead))
     checked = schedule_form(form, org, _)
     if not checked.errors:
@@ -233,7 +233,7 @@ async def _keep_schedule(
     if checked.errors:
         editing = (str(schedule_id) if schedule_id else "new", form, checked.errors)
         return await dashboard(request, db, org, settings, lead, schedule=editing)
-    return _home("saved")
+    return home("saved")
 
 
 @router.post("/schedules/{schedule_id}/active")
@@ -251,7 +251,7 @@ async def pause_or_resume(
         await ReviewDeployment(client, settings.review_deployment).set_active(
             schedule_id, active=active == "yes"
         )
-    return _home("resumed" if active == "yes" else "paused")
+    return home("resumed" if active == "yes" else "paused")
 
 
 @router.post("/schedules/{schedule_id}/delete")
@@ -265,4 +265,4 @@ async def delete_schedule(
     _require_guard(request, settings, guard)
     async with connect() as client:
         await ReviewDeployment(client, settings.review_deployment).delete_schedule(schedule_id)
-    return _home("deleted")
+    return home("deleted")
