@@ -37,7 +37,7 @@ async def upload_volumes(
         volumes = parse_volumes(data, org)
     except VolumesRefused as refused:
         problems = [
-            _("review.volumes.line", line=line, problem=_(message)) if line else _(message)
+            _("line %(line)s: %(problem)s", line=line, problem=_(message)) if line else _(message)
             for line, message in refused.problems
         ]
         errors = {"volumes": "; ".join(problems)}
