@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from complaints.reviews.figures import Filters
 from flows.run_logs import quiet_run_logs
 from tasks.journal import forget_current_run
-from tasks.notify import deliver_mail
+from tasks.mail import deliver_mail
 from tasks.reviews import issue_review, publish_review_artifact
 
 quiet_run_logs()

@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from flows.run_logs import quiet_run_logs
 from tasks.deadlines import check_deadlines, mark_overdue
 from tasks.journal import forget_current_run
-from tasks.notify import deliver_mail
+from tasks.mail import deliver_mail
 from tasks.overview import publish_overview
 
 quiet_run_logs()

@@ -12,15 +12,16 @@ from prefect.flow_runs import asuspend_flow_run
 from pydantic import ValidationError
 
 from complaints.enums import StepKind
+from complaints.steps.catalogue import spec_of
+from complaints.steps.catalogue.spec import Refs
 from complaints.steps.contracts import StepInput
 from tasks.journal import ensure_current_execution
-from tasks.notify import deliver_mail
+from tasks.mail import deliver_mail
 from tasks.operators import publish_run_view
 from tasks.refusals import refuse_answer
 from tasks.steps import open_step, recorded_step, take_decision
 
 Decision = TypeVar("Decision", bound=StepInput)
-Refs = dict[str, str | int]
 
 # A suspend timeout that expires marks the run Failed. Deadlines are business events
 # handled outside the run (reminders, escalation), so a waiting complaint never expires.
@@ -49,7 +50,7 @@ async def open_waiting_step(
     if recorded_step(complaint_id, key, take=False) is not None:
         # Opened by an earlier execution: its email is in the outbox, which delivers it.
         return key
-    opened = open_step(complaint_id, kind, key, refs)
+    opened = open_step(complaint_id, kind, key, refs or spec_of(kind).refs())
     if opened.message_ids:
         await deliver_mail(opened.message_ids)
     get_run_logger().info("Step %s open (step id %s)", key, opened.step_id)

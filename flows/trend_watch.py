@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 
 from flows.run_logs import quiet_run_logs
 from tasks.journal import forget_current_run
-from tasks.notify import deliver_mail
+from tasks.mail import deliver_mail
 from tasks.trends import check_trends, emit_trend_breach
 
 quiet_run_logs()

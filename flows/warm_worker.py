@@ -57,14 +57,14 @@ from typing import Any, TypeVar, cast
 import anyio
 import anyio.abc
 from prefect import flow_engine
-from prefect.events.clients import get_events_subscriber
-from prefect.events.filters import EventFilter, EventNameFilter
 from prefect.events.related import RESOURCE_CACHE
 from prefect.logging import get_logger
 from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS, PREFECT_WORKER_PREFETCH_SECONDS
 from prefect.types._datetime import DateTime
 from prefect.types._datetime import now as prefect_now
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
+
+from flows.warm_wakeup import wake_on_scheduled_runs
 
 # Imported once, in the forkserver, so that every run's fork has them already.
 PRELOAD = [
@@ -80,6 +80,7 @@ PRELOAD = [
     # A fork imports the worker's main module again (multiprocessing's preparation):
     # preloaded, that costs a re-execution of its body instead of Prefect's worker stack.
     "flows.warm_worker",
+    "flows.warm_wakeup",
 ]
 # Client settings this worker's runs do not need (see the module's docstring).
 LEAN_CLIENT_DEFAULTS = {
@@ -90,11 +91,6 @@ DEFINITION_SECONDS = 30.0
 
 
 logger = get_logger("complaints.warm_worker")
-# Every state change of a flow run is an event; those into a Scheduled-type state
-# (resumed, awaiting retry, created) mean there may be work for the pool.
-RUN_STATE_EVENTS = EventFilter(event=EventNameFilter(prefix=["prefect.flow-run."]))
-RECONNECT_SECONDS = 5.0
-EVENT_LOOKUP_DELAYS = (0.0, 0.05, 0.1, 0.2, 0.4)  # seconds before each look
 
 
 def forkserver() -> ForkServerContext:
@@ -235,59 +231,6 @@ class WarmWorker(ProcessWorker):
             task_status.started(process.pid)
         await anyio.to_thread.run_sync(process.join)
         return ProcessWorkerResult(status_code=process.exitcode or 0, identifier=str(process.pid))
-
-
-async def wake_on_scheduled_runs(worker: WarmWorker) -> None:
-    """Look for work the moment Prefect schedules a run (a decision resumed it), not at
-    the next poll. The poll stays: events that are missed only cost the poll's delay."""
-    lookup = ScheduledRuns(worker)
-    async with anyio.create_task_group() as group:
-        group.start_soon(lookup.take)
-        while True:
-            try:
-                async with get_events_subscriber(filter=RUN_STATE_EVENTS) as events:
-                    async for event in events:
-                        if event.resource.get("prefect.state-type") == "SCHEDULED":
-                            lookup.expect(event.resource.id.removeprefix("prefect.flow-run."))
-            except Exception as exc:  # the poll carries on; subscribe again shortly
-                logger.warning("run events unavailable (%s); polling only", type(exc).__name__)
-                await anyio.sleep(RECONNECT_SECONDS)
-
-
-class ScheduledRuns:
-    """The runs events said were scheduled, asked for until the worker has taken them.
-
-    An event can come before the pool's query returns its run, so the worker asks again
-    a few times (``EVENT_LOOKUP_DELAYS``); a run another worker took, or one beyond the
-    pool's limit, is left to the poll. Events that come meanwhile join the same round of
-    asking: a burst of new runs costs a few queries, not one per run.
-    """
-
-    def __init__(self, worker: WarmWorker) -> None:
-        self.worker = worker
-        self.expected: set[str] = set()
-        self.noted = anyio.Event()
-
-    def expect(self, run_id: str) -> None:
-        self.expected.add(run_id)
-        self.noted.set()
-
-    async def take(self) -> None:
-        while True:
-            await self.noted.wait()
-            self.noted = anyio.Event()
-            for delay in EVENT_LOOKUP_DELAYS:
-                await anyio.sleep(delay)
-                try:
-                    taken = await self.worker.get_and_submit_flow_runs()
-                except Exception as exc:  # Prefect away: the poll carries on
-                    logger.warning("looking for scheduled runs failed (%s)", type(exc).__name__)
-                    break
-                self.expected -= {str(run.id) for run in taken}
-                if not self.expected:
-                    break
-            else:
-                self.expected.clear()  # left to the poll
 
 
 async def serve(pool: str, limit: int | None) -> None:

@@ -47,7 +47,8 @@ from complaints.models import (  # noqa: E402
     ShippedVolume,
     Step,
 )
-from complaints.organization import SUBCATEGORY_SEPARATOR, Organization  # noqa: E402
+from complaints.organization import Organization  # noqa: E402
+from complaints.taxonomy import SUBCATEGORY_SEPARATOR  # noqa: E402
 
 PRODUCTS = [
     "Electric kettle K2",

@@ -1,22 +1,22 @@
-"""Tasks of containment: convene the urgent meeting, account for waiting, finish."""
+"""Tasks of containment (the corrective-action loop, 2.2): convene the urgent meeting (and
+the root-cause meeting, the same way), and finish."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
 from complaints import repository
 from complaints.audit import record_event
-from complaints.deadlines import schedule
 from complaints.enums import EventKind, MeetingPurpose, Stage
 from complaints.intake import service
-from complaints.mail import notifications
-from complaints.meetings import service as meeting_service
+from complaints.meetings import service as meetings
+from complaints.meetings.invitations import invite
+from complaints.meetings.plans import MeetingPlan
+from complaints.steps.stages import enter_stage
 from tasks.runtime import organization, settings, step_task, transaction
-from tasks.steps import enter_stage
 
 
 class ConvenedMeeting(BaseModel):
@@ -32,12 +32,10 @@ def convene_meeting(
 ) -> ConvenedMeeting:
     """Record the meeting a decided step planned, and invite everyone (once).
 
-    The containment meeting is organized by whoever assessed the complaint (an escalated
-    quality lead may have stepped in), the root-cause meeting by the complaint's handler
-    with the analyst invited.
+    The urgent meeting opens containment. Invitations are queued once (dedup keys); a
+    re-executed task gets the same messages back, so an interrupted delivery is retried.
     """
-    config = settings()
-    org = organization()
+    config, org = settings(), organization()
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
         message_ids = []
@@ -45,50 +43,24 @@ def convene_meeting(
             message_ids = enter_stage(session, complaint, Stage.CONTAINMENT, org, config)
         plan = repository.get_step(session, complaint_id, plan_key)
         assert plan is not None and plan.decision is not None
-        decision = plan.decision
-        decided_by = plan.decided_by or ""
-        picked = list(decision.get("attendees", []))
-        if purpose is MeetingPurpose.CONTAINMENT:
-            organizer = decided_by if decided_by in org.people else complaint.handler
-        else:
-            organizer = complaint.handler
-            picked.append(decided_by)
-        meeting, _new = meeting_service.convene(
+        meeting = meetings.convene_planned(
             session,
             complaint,
-            purpose=purpose,
-            organizer=organizer,
-            attendees=meeting_service.attendees_for(complaint, org, picked),
-            starts_at=datetime.fromisoformat(decision["meeting_at"]),
-            minutes=int(decision.get("meeting_minutes", 60)),
-            location=decision.get("meeting_location") or "",
+            purpose,
+            MeetingPlan.model_validate(plan.decision),
+            org,
+            planned_by=plan.decided_by or "",
             uid_domain=urlsplit(config.public_url).hostname or "complaints.invalid",
         )
-        # Queued once (dedup keys); a re-executed task gets the same messages back, so
-        # a delivery a crash interrupted is tried again.
-        invitations = notifications.invite(session, complaint, meeting, org, config)
-        message_ids += [m.id for m in invitations]
+        message_ids += [m.id for m in invite(session, complaint, meeting, org)]
         return ConvenedMeeting(meeting_id=meeting.id, message_ids=message_ids)
-
-
-@step_task("account-for-waiting")
-def account_for_waiting(complaint_id: uuid.UUID, info_key: str) -> int:
-    """Stop the deadline clock for the time the complainant took, if the policy says so."""
-    if not organization().deadlines.pause_for_complainant:
-        return 0
-    with transaction() as session:
-        step = repository.get_step(session, complaint_id, info_key)
-        assert step is not None
-        return schedule.pause_clock_for(session, step)
 
 
 @step_task("complete-containment")
 def complete_containment(complaint_id: uuid.UUID) -> list[uuid.UUID]:
     """Mark containment complete and move on to the root cause (telling the complainant)."""
-    config = settings()
-    org = organization()
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
         if complaint.stage is Stage.CONTAINMENT:
             record_event(session, complaint_id, EventKind.CONTAINMENT_COMPLETED)
-        return enter_stage(session, complaint, Stage.ROOT_CAUSE, org, config)
+        return enter_stage(session, complaint, Stage.ROOT_CAUSE, organization(), settings())

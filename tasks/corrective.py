@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 from complaints import repository
+from complaints.actions.notices import action_plan_overview
 from complaints.audit import record_event
 from complaints.enums import EventKind, Stage
 from complaints.intake import service
-from complaints.mail import notifications
+from complaints.steps.stages import enter_stage
 from tasks.runtime import organization, settings, step_task, transaction
-from tasks.steps import enter_stage
 
 
 @step_task("send-action-plan-overview")
@@ -23,7 +23,7 @@ def send_action_plan_overview(
         action_steps = [repository.get_step(session, complaint_id, key) for key in action_keys]
         found = [step for step in action_steps if step is not None]
         assert len(found) == len(action_keys), "every action step is open before the overview"
-        messages = notifications.action_plan_overview(
+        messages = action_plan_overview(
             session, complaint, plan_key, found, organization(), settings()
         )
         return [m.id for m in messages]

@@ -6,7 +6,7 @@ import uuid
 
 from complaints import repository
 from complaints.intake import service
-from complaints.mail import notifications
+from complaints.steps.notices import tell_decision as tell
 from tasks.runtime import organization, settings, step_task, transaction
 
 
@@ -17,7 +17,5 @@ def tell_decision(complaint_id: uuid.UUID, decision_key: str) -> list[uuid.UUID]
         complaint = service.require_complaint(session, complaint_id)
         decision = repository.get_step(session, complaint_id, decision_key)
         assert decision is not None and decision.decision is not None
-        messages = notifications.tell_decision(
-            session, complaint, decision, organization(), settings()
-        )
+        messages = tell(session, complaint, decision, organization(), settings())
         return [m.id for m in messages]

@@ -1,14 +1,13 @@
 """From a step page's HTML form to the step's contract, and its errors back to the fields.
 
-HTML forms post flat strings: yes/no radios, ``datetime-local`` values in the reader's
-time zone, repeated rows (``measure-0-owner``). This module turns them into the nested
-fields of ``complaints.steps.contracts`` and names each validation error after its input.
+What a kind's form posts is read by its spec in the step catalogue (or field by field from
+its contract); this module holds the posted fields and names each validation error after
+the input it belongs to, in the reader's language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,14 +16,8 @@ from pydantic import ValidationError
 from complaints.enums import StepKind
 from complaints.i18n import Translator
 from complaints.organization import Organization
-from complaints.steps.service import RESPONSE_FIELDS
-
-MAX_ROWS = 10
-ROW_FIELDS = ("type", "description", "owner", "due_at")
-ANALYSIS_FIELDS = ("analyst", "due_at", "scope", "method")
-MAX_WHYS = 5
-# The repeated rows of a form: the contract's list field -> the rows' name prefix.
-ROWS = {"measures": "measure", "actions": "action"}
+from complaints.steps.catalogue import spec_of
+from complaints.steps.forms import ROWS, field_by_field
 
 
 class FormFields:
@@ -50,106 +43,20 @@ class FormFields:
         return values
 
 
-def local_moment(value: str, zone: ZoneInfo) -> datetime | str | None:
-    """Read a ``datetime-local`` value as a moment in ``zone`` (bad text is left to fail)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-
-
 def contract_fields(kind: StepKind, form: FormFields, zone: ZoneInfo) -> dict[str, Any]:
     """Return the contract's fields for what a step's form posted."""
-    if kind is StepKind.ASSESSMENT:
-        ours = form.get("ours")
-        asks = ours == "ask"
-        return {
-            "question": form.get("question") if asks else "",
-            "ours": None if asks or not ours else ours,
-            "valid": None if asks else form.get("valid") or None,
-            "grade": None if asks else form.get("grade") or None,
-            "category": "" if asks else form.get("category") or "",
-            "safety_relevant": form.get("safety_relevant") == "yes",
-            "immediate_action": form.get("immediate_action"),
-            "comment": form.get("comment"),
-            "explanation": form.get("explanation") if ours == "no" else "",
-            "meeting_at": local_moment(form.get("meeting_at"), zone) if ours == "yes" else None,
-            "meeting_minutes": form.get("meeting_minutes") or 60,
-            "meeting_location": form.get("meeting_location"),
-            "attendees": form.getlist("attendees") if ours == "yes" else [],
-        }
-    if kind is StepKind.INFO_REQUEST:
-        return {"answer": form.get("answer")}
-    if kind is StepKind.NOT_OURS_APPROVAL:
-        return {
-            "approved": form.get("approved") or None,
-            "explanation": form.get("explanation"),
-            "comment": form.get("comment"),
-        }
-    if kind is StepKind.CONTAINMENT:
-        analysis: dict[str, Any] = {f: form.get(f"analysis-{f}") for f in ANALYSIS_FIELDS}
-        analysis["due_at"] = local_moment(analysis["due_at"], zone)
-        return {
-            "summary": form.get("summary"),
-            "measures": _rows(form, "measure", zone),
-            "analysis": analysis,
-        }
-    if kind is StepKind.CAUSE_ANALYSIS:
-        whys = [form.get(f"why-{n}") for n in range(1, MAX_WHYS + 1)]
-        return {
-            "whys": [why for why in whys if why],
-            "root_cause": form.get("root_cause"),
-            "category": form.get("category") or None,
-            "scope": form.get("scope") or None,
-            "affected_batches": form.get("affected_batches"),
-            "affected_period": form.get("affected_period"),
-            "meeting_at": local_moment(form.get("meeting_at"), zone),
-            "meeting_minutes": form.get("meeting_minutes") or 60,
-            "meeting_location": form.get("meeting_location"),
-            "attendees": form.getlist("attendees"),
-        }
-    if kind is StepKind.ACTION_PLAN:
-        return {"summary": form.get("summary"), "actions": _rows(form, "action", zone)}
-    if kind is StepKind.RESPONSE:
-        return {name: form.get(name) for name in RESPONSE_FIELDS}
-    if kind is StepKind.RESPONSE_APPROVAL:
-        answer = {name: form.get(name) for name in RESPONSE_FIELDS}
-        return {"approved": form.get("approved") or None, **answer, "comment": form.get("comment")}
-    if kind is StepKind.RESPONSE_DECISION:
-        choice = form.get("answer")
-        accepted = {"accept": True, "not_satisfied": False}.get(choice)
-        return {"accepted": accepted, "reason": form.get("reason") if choice != "accept" else ""}
-    if kind is StepKind.SURVEY:
-        return {"score": form.get("score") or None, "comment": form.get("comment")}
-    if kind is StepKind.EFFECTIVENESS:
-        return {"effective": form.get("effective") or None, "comment": form.get("comment")}
-    return {"note": form.get("note")}
-
-
-def _rows(form: FormFields, prefix: str, zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Return the filled rows of a repeated part of a form (empty rows are skipped)."""
-    rows = []
-    for row in range(MAX_ROWS):
-        values = {f: form.get(f"{prefix}-{row}-{f}") for f in ROW_FIELDS}
-        if not (values["description"] or values["owner"]):
-            continue
-        item: dict[str, Any] = {**values, "row": row}  # "row" is ignored by the contract
-        item["due_at"] = local_moment(values["due_at"], zone)
-        rows.append(item)
-    return rows
+    spec = spec_of(kind)
+    if spec.read_form is not None:
+        return spec.read_form(form, zone)
+    return field_by_field(spec.contract, form, zone, files=spec.uploads_into)
 
 
 def not_in_organization(
     kind: StepKind, fields: dict[str, Any], org: Organization
 ) -> dict[str, str]:
-    """Return errors for person keys and categories the organization file does not know."""
-    errors: dict[str, str] = {}
-    category = fields.get("category")
-    if kind is StepKind.ASSESSMENT and category and category not in org.classification.all_keys():
-        errors["category"] = "choose a category from the list"
+    """Return errors for person keys (and the kind's other keys, a category) the
+    organization file does not know."""
+    errors = spec_of(kind).org_problems(fields, org)
     strangers = [key for key in fields.get("attendees", []) if key not in org.people]
     if strangers:
         errors["attendees"] = f"{UNKNOWN_PEOPLE} {', '.join(strangers)}"
@@ -157,10 +64,6 @@ def not_in_organization(
         for item in fields.get(items, []):
             if item.get("owner") and item["owner"] not in org.people:
                 errors[f"{prefix}-{item['row']}-owner"] = "choose an owner from the list"
-    if kind is StepKind.CONTAINMENT:
-        analyst = fields.get("analysis", {}).get("analyst")
-        if analyst and analyst not in org.people:
-            errors["analysis-analyst"] = "choose an analyst from the list"
     return errors
 
 

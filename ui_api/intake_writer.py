@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintCreated, ComplaintIn
-from complaints.mail import notifications
+from complaints.mail.addresses import status_url
 from complaints.organization import load_organization
 from complaints.settings import Settings
 
@@ -82,7 +82,7 @@ class IntakeWriter:
                 ComplaintCreated(
                     id=complaint.id,
                     reference=complaint.reference,
-                    status_url=notifications.status_url(self.settings, complaint),
+                    status_url=status_url(self.settings, complaint),
                 )
                 for complaint in service.file_complaints(db, items, org)
             ]

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from complaints.models import LinkToken
 from complaints.organization import load_organization
 from complaints.settings import Settings
-from complaints.steps import service as step_service
+from complaints.steps.decisions import resolve_link
 from complaints.tokens import guard_matches
 from ui_api.deps import DbDep, SettingsDep, client_addr
 from ui_api.pages import locale_from_request, render_page
@@ -45,7 +45,7 @@ def open_link(token: str, request: Request, db: DbDep, settings: SettingsDep) ->
     # Browsers send Origin with every form POST; a foreign one is a cross-site forgery.
     if request.method == "POST" and not _same_origin(request, settings):
         raise LinkRefused(403)
-    link = step_service.resolve_link(db, token, settings.secret_key.get_secret_value())
+    link = resolve_link(db, token, settings.secret_key.get_secret_value())
     if link is None:
         raise LinkRefused(404)
     return link

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from complaints.actions import service as action_service
 from complaints.enums import LinkAction
 from complaints.intake import service
-from complaints.mail import notifications
 from complaints.meetings import service as meeting_service
+from complaints.meetings.invitations import invite
 from complaints.models import LinkToken, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
 from complaints.steps.contracts import ActionChange, MeetingChange, Reopening
+from complaints.steps.forms import local_moment
 from ui_api import forms
 from ui_api.forms import FormFields
 from ui_api.step_pages import meeting_of, reader
@@ -38,9 +39,7 @@ def reschedule(
     try:
         change = MeetingChange.model_validate(
             {
-                "starts_at": forms.local_moment(
-                    fields.get("meeting_at"), reader(link, org)["zone"]
-                ),
+                "starts_at": local_moment(fields.get("meeting_at"), reader(link, org)["zone"]),
                 "minutes": fields.get("meeting_minutes") or 60,
                 "location": fields.get("meeting_location"),
             }
@@ -55,7 +54,7 @@ def reschedule(
         location=change.location,
         by=link.recipient,
     )
-    notifications.invite(db, link.step.complaint, meeting, org, settings)
+    invite(db, link.step.complaint, meeting, org)
     return {}
 
 
@@ -76,7 +75,7 @@ def manage_action(
         change = ActionChange.model_validate(
             {
                 "owner": fields.get("owner") or None,
-                "due_at": forms.local_moment(fields.get("due_at"), reader(link, org)["zone"]),
+                "due_at": local_moment(fields.get("due_at"), reader(link, org)["zone"]),
                 "reason": fields.get("reason"),
             }
         )

@@ -25,13 +25,16 @@ from complaints.enums import (
     StepKind,
 )
 from complaints.i18n import translator
-from complaints.mail import notifications
+from complaints.mail.addresses import COMPLAINANT, addressee
 from complaints.meetings import service as meeting_service
 from complaints.models import LinkToken, Meeting
 from complaints.organization import Organization
 from complaints.settings import Settings
-from complaints.steps import service as step_service
-from complaints.steps.service import COMPLAINANT
+from complaints.steps.catalogue import spec_of
+from complaints.steps.catalogue.corrective import ACTION
+from complaints.steps.catalogue.root_cause import MAX_WHYS
+from complaints.steps.contracts import ActionReport, CauseAnalysis
+from complaints.steps.history import decision_of, latest_decision
 from complaints.tokens import form_guard
 from ui_api import forms
 from ui_api.forms import FormFields
@@ -98,15 +101,15 @@ def step_form(
         measure_types=list(MeasureType),
         people=sorted(org.people.values(), key=lambda p: p.name),
         meeting=meeting_of(db, link),
-        owner_name=notifications.addressee(org, link.step.complaint, link.step.assignee).name,
+        owner_name=addressee(org, link.step.complaint, link.step.assignee).name,
         can_decide=LinkAction.DECIDE.value in link.actions,
         can_manage=LinkAction.MANAGE.value in link.actions,
-        analysis=step_service.latest_decision(link.step.complaint, StepKind.CAUSE_ANALYSIS),
+        analysis=latest_decision(link.step.complaint, StepKind.CAUSE_ANALYSIS, CauseAnalysis),
         recurrence=_recurrence(db, link),
         actions_done=_actions_done(link, org),
         dispute_resolution=org.follow_up.dispute_resolution,
         response_rounds=org.follow_up.response_rounds,
-        whys=range(1, forms.MAX_WHYS + 1),
+        whys=range(1, MAX_WHYS + 1),
         categories=list(IshikawaCategory),
         scopes=list(ProblemScope),
         action_types=list(ActionType),
@@ -122,7 +125,7 @@ def step_form(
 
 def meeting_of(db: Session, link: LinkToken) -> Meeting | None:
     """Return the meeting whose minutes a step takes (if it is such a step)."""
-    purpose = step_service.MEETING_OF_MINUTES.get(link.step.kind)
+    purpose = spec_of(link.step.kind).meeting
     return meeting_service.find(db, link.step.complaint_id, purpose) if purpose else None
 
 
@@ -136,17 +139,22 @@ def _recurrence(db: Session, link: LinkToken) -> Recurrence | None:
 
 def _actions_done(link: LinkToken, org: Organization) -> list[dict[str, Any]]:
     """Return the complaint's actions and what their owners reported (for the answer)."""
-    return [
-        {
-            "type": s.details.get("type", ""),
-            "description": s.details.get("description", ""),
-            "owner": notifications.addressee(org, s.complaint, s.assignee).name,
-            "note": (s.decision or {}).get("note", ""),
-            "done_at": s.decided_at,
-        }
-        for s in link.step.complaint.steps
-        if s.kind is StepKind.ACTION
-    ]
+    done = []
+    for step in link.step.complaint.steps:
+        if step.kind is not StepKind.ACTION:
+            continue
+        action = ACTION.details_of(step)
+        report = decision_of(step, ActionReport) if step.decision else None
+        done.append(
+            {
+                "type": action.type.value,
+                "description": action.description,
+                "owner": addressee(org, step.complaint, step.assignee).name,
+                "note": report.note if report else "",
+                "done_at": step.decided_at,
+            }
+        )
+    return done
 
 
 def _files(db: Session, link: LinkToken, token: str) -> list[dict[str, Any]]:

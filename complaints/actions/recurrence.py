@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import StepKind
 from complaints.models import Complaint
-from complaints.steps.service import latest_decision
+from complaints.steps.contracts import CauseAnalysis
+from complaints.steps.history import latest_decision
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Recurrence:
 
 def recurrence_since(session: Session, complaint: Complaint, since: datetime) -> Recurrence:
     """Count the complaints on the same product (and cause category) received since."""
-    category = latest_decision(complaint, StepKind.CAUSE_ANALYSIS).get("category")
+    category = cause_category(complaint)
     later = session.scalars(
         select(Complaint).where(
             Complaint.id != complaint.id,
@@ -41,7 +42,7 @@ def recurrence_since(session: Session, complaint: Complaint, since: datetime) ->
     )
     same = unknown = other = 0
     for candidate in later:
-        found = latest_decision(candidate, StepKind.CAUSE_ANALYSIS).get("category")
+        found = cause_category(candidate)
         if found is None:
             unknown += 1
         elif found == category:
@@ -49,3 +50,9 @@ def recurrence_since(session: Session, complaint: Complaint, since: datetime) ->
         else:
             other += 1
     return Recurrence(since, category, same, unknown, other)
+
+
+def cause_category(complaint: Complaint) -> str | None:
+    """Return the Ishikawa category of a complaint's root cause (None: not analysed yet)."""
+    analysis = latest_decision(complaint, StepKind.CAUSE_ANALYSIS, CauseAnalysis)
+    return analysis.category.value if analysis else None

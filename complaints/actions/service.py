@@ -11,31 +11,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from complaints.actions.notices import tell_new_owner
 from complaints.audit import record_event
-from complaints.enums import EventKind, ProblemScope, StepKind, StepStatus
-from complaints.mail import notifications
+from complaints.enums import EventKind, StepStatus
 from complaints.models import LinkToken, Step, StepNotice, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
-from complaints.steps.contracts import ActionChange, ActionPlan, StepInput, plan_problems
-from complaints.steps.service import issue_token, latest_decision
+from complaints.steps.catalogue.corrective import ACTION
+from complaints.steps.contracts import (
+    ActionChange,
+)
+from complaints.steps.opening import issue_token
 
 
 class ActionClosed(ValueError):
     """The action was reported done already: nothing about it changes any more."""
-
-
-def plan_problems_for(step: Step, decision: StepInput) -> dict[str, str]:
-    """Return what an action plan lacks for the problem's scope, by field.
-
-    The second meeting's plan answers the root cause's scope (corrective-action loop, 4:
-    a shared problem needs more than a single event does); a later plan (the actions did
-    not work, or a reopening) adds to the first and is not held to it again.
-    """
-    if not isinstance(decision, ActionPlan) or step.details.get("again"):
-        return {}
-    analysis = latest_decision(step.complaint, StepKind.CAUSE_ANALYSIS)
-    return plan_problems(decision, ProblemScope(analysis.get("scope", "single")))
 
 
 def manage(
@@ -62,7 +52,7 @@ def manage(
             secret=settings.secret_key.get_secret_value(),
             grace=grace,
         )
-        notifications.tell_new_owner(session, step.complaint, step, new_token, org, settings)
+        tell_new_owner(session, step.complaint, step, new_token, org, settings)
     if change.due_at is not None and change.due_at != step.due_at:
         move_due(session, step, change.due_at, reason=change.reason, by=by, grace=grace)
     return {}
@@ -147,7 +137,7 @@ def move_due(
 
 
 def _count(step: Step) -> int:
-    return int(step.details.get("reassigned", 0))
+    return ACTION.details_of(step).reassigned
 
 
 def _require_open(step: Step) -> None:

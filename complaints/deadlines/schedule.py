@@ -1,21 +1,19 @@
-"""When each waiting step is due, and the notices it gets, by the organization's deadline
-policy.
+"""The organization's deadline policy: the containment deadline, the date promised to the
+complainant next, the clock that stands still while the complainant answers, and the
+notices a waiting step gets.
 
 Assessment and containment are counted from receipt (ISO 10002 7.5; the corrective-action
-loop: contain within 48 hours), per grade once the grade is known, and move by the time the clock
-stood still while waiting on the complainant (if the policy pauses it). The other
-steps are counted from when they open; an interim measure is due when its minutes say.
-The survey and the effectiveness check are asked for days later: their request goes
-out at a set time (through the deadline watch), and they are due counted from then.
-Reminders come before a due time and escalations after it, up the organization's ladder;
-the deadline watch (:mod:`complaints.ops.deadline_watch`) gives them.
+loop: contain within 48 hours), per grade once the grade is known, and move by the time
+the clock stood still while waiting on the complainant (if the policy pauses it); each
+step kind's own due rule is in the step catalogue. Reminders come before a due time and
+escalations after it, up the organization's ladder; the deadline watch
+(:mod:`complaints.ops.deadline_watch`) gives them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -27,58 +25,16 @@ from complaints.organization import Organization
 PAUSE_REASON = "waiting for the complainant's information (organization policy)"
 
 
-def due_at(
-    complaint: Complaint,
-    kind: StepKind,
-    org: Organization,
-    *,
-    opened_at: datetime,
-    details: dict[str, Any] | None = None,
-) -> datetime:
-    """Return when a step of ``kind`` opened at ``opened_at`` is due."""
-    hours = org.deadlines.due_hours
-    paused = timedelta(seconds=complaint.clock_paused_seconds)
-    if kind is StepKind.ASSESSMENT:
-        return org.due_after(complaint.received_at, hours.assessment) + paused
-    if kind is StepKind.CONTAINMENT:
-        return contain_by(complaint, org)
-    if kind is StepKind.INFO_REQUEST:
-        return org.due_after(opened_at, hours.info_request)
-    if kind is StepKind.NOT_OURS_APPROVAL:
-        return org.due_after(opened_at, hours.not_ours_approval)
-    if kind is StepKind.ACTION_PLAN:
-        return org.due_after(opened_at, hours.action_plan)
-    if kind in (StepKind.RESPONSE, StepKind.RESPONSE_APPROVAL, StepKind.RESPONSE_DECISION):
-        return org.due_after(opened_at, getattr(hours, kind.value))
-    if kind in (StepKind.SURVEY, StepKind.EFFECTIVENESS):
-        asked_at = request_at(kind, org, details or {}) or opened_at
-        return org.due_after(max(asked_at, opened_at), getattr(hours, kind.value))
-    if details is None or "due_at" not in details:
-        raise ValueError(f"a {kind.value} step needs its due time")
-    return datetime.fromisoformat(str(details["due_at"]))
-
-
-def request_at(kind: StepKind, org: Organization, details: dict[str, Any]) -> datetime | None:
-    """Return when a step asked for days later is asked for (None: when it opens).
-
-    The survey follows the complainant's acceptance, the effectiveness check the last
-    action's completion, each by the organization's follow-up days (calendar days).
-    """
-    policy = org.follow_up
-    if kind is StepKind.SURVEY:
-        since, days = details["accepted_at"], policy.survey_after_days
-    elif kind is StepKind.EFFECTIVENESS:
-        since, days = details["actions_closed_at"], policy.effectiveness_after_days
-    else:
-        return None
-    return datetime.fromisoformat(str(since)) + timedelta(days=days)
+def paused(complaint: Complaint) -> timedelta:
+    """Return how long the complaint's deadline clock stood still (waiting on the
+    complainant, when the organization's policy pauses it)."""
+    return timedelta(seconds=complaint.clock_paused_seconds)
 
 
 def contain_by(complaint: Complaint, org: Organization) -> datetime:
     """Return the containment deadline: receipt + the grade's hours (+ any pause)."""
     hours = org.containment_hours(complaint.grade)
-    paused = timedelta(seconds=complaint.clock_paused_seconds)
-    return org.due_after(complaint.received_at, hours) + paused
+    return org.due_after(complaint.received_at, hours) + paused(complaint)
 
 
 def next_commitment(complaint: Complaint, org: Organization) -> datetime | None:
@@ -94,8 +50,8 @@ def next_commitment(complaint: Complaint, org: Organization) -> datetime | None:
             if s.kind is StepKind.ASSESSMENT and s.status is StepStatus.OPEN and s.due_at
         ]
         hours = org.deadlines.due_hours.assessment
-        paused = timedelta(seconds=complaint.clock_paused_seconds)
-        return min(open_assessments, default=org.due_after(complaint.received_at, hours) + paused)
+        counted_from_receipt = org.due_after(complaint.received_at, hours) + paused(complaint)
+        return min(open_assessments, default=counted_from_receipt)
     if complaint.stage is Stage.CONTAINMENT:
         return contain_by(complaint, org)
     if complaint.stage is Stage.RESPONSE:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from complaints.audit import record_event
 from complaints.enums import EventKind, MeetingPurpose
 from complaints.meetings.ics import meeting_uid
+from complaints.meetings.plans import MeetingPlan
 from complaints.models import Complaint, Meeting, utcnow
 from complaints.organization import Organization
 
@@ -83,6 +84,49 @@ def convene(
         },
     )
     return meeting, True
+
+
+def convene_planned(
+    session: Session,
+    complaint: Complaint,
+    purpose: MeetingPurpose,
+    plan: MeetingPlan,
+    org: Organization,
+    *,
+    planned_by: str,
+    uid_domain: str,
+) -> Meeting:
+    """Record (once) the meeting a decided step planned.
+
+    The containment meeting is organized by whoever assessed the complaint (an escalated
+    quality lead may have stepped in), the root-cause meeting by the complaint's handler
+    with the analyst who planned it invited.
+    """
+    picked = list(plan.attendees)
+    if purpose is MeetingPurpose.CONTAINMENT:
+        organizer = planned_by if planned_by in org.people else complaint.handler
+    else:
+        organizer = complaint.handler
+        picked.append(planned_by)
+    assert plan.meeting_at is not None, "a step that convenes a meeting sets its time"
+    meeting, _new = convene(
+        session,
+        complaint,
+        purpose=purpose,
+        organizer=organizer,
+        attendees=attendees_for(complaint, org, picked),
+        starts_at=plan.meeting_at,
+        minutes=plan.meeting_minutes,
+        location=plan.meeting_location,
+        uid_domain=uid_domain,
+    )
+    return meeting
+
+
+def organizer_of(session: Session, complaint: Complaint, purpose: MeetingPurpose | None) -> str:
+    """Return who organizes a complaint's meeting (its handler while none is recorded)."""
+    meeting = find(session, complaint.id, purpose) if purpose else None
+    return meeting.organizer if meeting else complaint.handler
 
 
 def reschedule(

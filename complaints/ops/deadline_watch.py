@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session, joinedload, load_only, sessionmaker
 from complaints.audit import record_event
 from complaints.deadlines.schedule import Notice, due_notices
 from complaints.enums import EventKind, NoticeKind, Stage, StepStatus
-from complaints.mail import notifications
+from complaints.mail.complainant import tell_progress
 from complaints.models import Complaint, OutboxMessage, Step, StepNotice
 from complaints.organization import Organization
 from complaints.settings import Settings
+from complaints.steps.notices import give_notice
 
 # What the audit trail records for each notice given (a superseded one records nothing).
 EVENT_OF_NOTICE = {
@@ -126,7 +127,7 @@ def watch(
                 if notice.kind is NoticeKind.SUPERSEDED:
                     report.superseded += 1
                     continue
-                messages = notifications.give_notice(session, step, notice, org, settings, now=now)
+                messages = give_notice(session, step, notice, org, settings, now=now)
                 report.message_ids += [m.id for m in messages]
                 if notice.kind is NoticeKind.ESCALATION:
                     complaint = step.complaint
@@ -192,7 +193,7 @@ def periodic_status_updates(
             if now - (last_told or complaint.received_at) < interval:
                 continue
             slot = int((now - complaint.received_at) / interval)
-            message, new = notifications.tell_progress(
+            message, new = tell_progress(
                 session,
                 complaint,
                 org,

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import EmailKind, Locale, StepKind
 from complaints.mail import outbox
-from complaints.mail.emails import IncidentReportContext, render_email
+from complaints.mail.compose import addressed
+from complaints.mail.contexts import IncidentReportContext
+from complaints.mail.emails import render_email
 from complaints.models import Complaint, OutboxMessage, utcnow
 from complaints.organization import Organization
 from complaints.report.record import latest_decided
@@ -35,10 +37,7 @@ def send_incident_report(
         locale = Locale(person.locale)
         files = keep_incident_report(session, complaint, org, settings, locale)
         context = IncidentReportContext(
-            reference=complaint.reference,
-            recipient_name=person.name,
-            organization=org.name,
-            product=complaint.product,
+            **addressed(complaint, person.name, org),
             root_cause=root_cause,
             issued_at=utcnow(),
             attachments=[f.filename for f in files],
@@ -51,7 +50,7 @@ def send_incident_report(
             kind=KIND.value,
             recipient=str(person.email),
             recipient_name=person.name,
-            email=render_email(KIND, context, locale=locale, zone=org.zone_of(person)),
+            email=render_email(context, locale=locale, zone=org.zone_of(person)),
             attachments=[outbox.StoredAttachment(f.id, f.filename, f.content_type) for f in files],
         )
         messages.append(message)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from complaints.enums import Locale
 from complaints.i18n import Translator, format_datetime, translator
+from complaints.mail.addresses import COMPLAINANT
 from complaints.organization import Organization
-from complaints.steps.service import COMPLAINANT
 
 # Section keys, in the order the report shows them (each titled "report.section.<key>").
 SECTIONS = ("complaint", "containment", "cause", "actions", "evidence", "timeline")

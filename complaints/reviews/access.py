@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import EmailKind, Locale
 from complaints.mail import outbox
-from complaints.mail.emails import SignInContext, render_email
+from complaints.mail.contexts import SignInContext
+from complaints.mail.emails import render_email
 from complaints.models import SignInToken
 from complaints.organization import Organization, Person
 from complaints.settings import Settings
@@ -77,9 +78,7 @@ def request_sign_in(
         url=url,
         expires_at=row.expires_at,
     )
-    email_ = render_email(
-        EmailKind.SIGN_IN, context, locale=Locale(person.locale), zone=org.zone_of(person)
-    )
+    email_ = render_email(context, locale=Locale(person.locale), zone=org.zone_of(person))
     outbox.enqueue(
         session,
         dedup_key=f"sign-in:{row.id}",

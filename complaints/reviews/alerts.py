@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import EmailKind, Locale, StepKind
 from complaints.mail import outbox
-from complaints.mail.emails import TrendAlertContext, render_email
+from complaints.mail.contexts import TrendAlertContext
+from complaints.mail.emails import render_email
 from complaints.models import Complaint, OutboxMessage
 from complaints.organization import Organization
 from complaints.reviews.queries import latest_decision
@@ -116,9 +117,7 @@ def tell_quality_leads(
                 references=breach.references,
                 review_url=review_url,
             )
-            email = render_email(
-                EmailKind.TREND_ALERT, context, locale=locale, zone=org.zone_of(person)
-            )
+            email = render_email(context, locale=locale, zone=org.zone_of(person))
             message, _new = outbox.enqueue(
                 session,
                 dedup_key=f"trend:{breach.reference}:{last}:{key}",

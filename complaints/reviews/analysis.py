@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import EventKind, ProblemScope, StepKind
 from complaints.models import Complaint, Event
-from complaints.organization import SUBCATEGORY_SEPARATOR, Organization
+from complaints.organization import Organization
 from complaints.reviews.figures import (
     PARETO_DIMENSIONS,
     Count,
@@ -44,6 +44,7 @@ from complaints.reviews.queries import (
 )
 from complaints.reviews.timeliness import timeliness
 from complaints.reviews.volumes import rates
+from complaints.taxonomy import SUBCATEGORY_SEPARATOR
 
 
 def analyse(

@@ -23,7 +23,8 @@ from complaints.enums import EmailKind, Locale
 from complaints.files.uploads import stored_path, write_whole
 from complaints.i18n import translator
 from complaints.mail import outbox
-from complaints.mail.emails import ReviewChart, ReviewFigure, ReviewReportContext, render_email
+from complaints.mail.contexts import ReviewChart, ReviewFigure, ReviewReportContext
+from complaints.mail.emails import render_email
 from complaints.models import OutboxMessage, Review, ReviewFile
 from complaints.organization import Organization, Person
 from complaints.reviews.analysis import analyse
@@ -239,7 +240,7 @@ def _mail(
         ],
         attachments=[f.filename for f in files],
     )
-    email = render_email(EmailKind.REVIEW_REPORT, context, locale=locale, zone=org.zone_of(person))
+    email = render_email(context, locale=locale, zone=org.zone_of(person))
     attachments = [
         outbox.StoredAttachment(f.id, f.filename, f.content_type, f"{chart.name}@review")
         for chart, f in images

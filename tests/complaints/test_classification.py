@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from complaints.enums import Locale
-from complaints.organization import Classification, load_organization
+from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
+from complaints.taxonomy import Classification
 
 ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
 

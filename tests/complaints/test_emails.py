@@ -24,40 +24,45 @@ from complaints.enums import (
     StepKind,
 )
 from complaints.i18n import catalog
-from complaints.mail.emails import (
-    CONTEXTS,
-    SUBJECTS,
+from complaints.mail.contexts import (
     AcknowledgementContext,
     ActionLine,
     ActionPlanOverviewContext,
-    ActionPlanRequestContext,
-    ActionRequestContext,
-    AssessmentRequestContext,
-    CauseAnalysisRequestContext,
     ClosingNoticeContext,
-    ContainmentRequestContext,
+    ContainmentInvitationContext,
     DecisionNoticeContext,
-    EffectivenessRequestContext,
-    EmailContext,
     EscalationContext,
     IncidentReportContext,
-    InfoRequestContext,
-    MeasureRequestContext,
-    MeetingInvitationContext,
-    NotOursApprovalRequestContext,
     NotOursExplanationContext,
     ReminderContext,
-    ResponseApprovalRequestContext,
-    ResponseContext,
-    ResponseRequestContext,
     ReviewChart,
     ReviewFigure,
     ReviewReportContext,
+    RootCauseInvitationContext,
     SignInContext,
     StatusUpdateContext,
-    SurveyRequestContext,
     TrendAlertContext,
-    render_email,
+)
+from complaints.mail.emails import CONTEXTS, SUBJECTS, EmailContext, render_email
+from complaints.steps.catalogue.assessment import (
+    AssessmentRequestContext,
+    InfoRequestContext,
+    NotOursApprovalRequestContext,
+)
+from complaints.steps.catalogue.containment import ContainmentRequestContext, MeasureRequestContext
+from complaints.steps.catalogue.corrective import ActionRequestContext
+from complaints.steps.catalogue.follow_up import (
+    EffectivenessRequestContext,
+    SurveyRequestContext,
+)
+from complaints.steps.catalogue.response import (
+    ResponseApprovalRequestContext,
+    ResponseContext,
+    ResponseRequestContext,
+)
+from complaints.steps.catalogue.root_cause import (
+    ActionPlanRequestContext,
+    CauseAnalysisRequestContext,
 )
 from complaints.templating import TEMPLATES_DIR
 
@@ -128,7 +133,7 @@ def _context(kind: EmailKind) -> EmailContext:
             due_at=WHEN,
             link_url="https://example.test/s/tok",
         ),
-        EmailKind.MEETING_INVITATION: MeetingInvitationContext(
+        EmailKind.MEETING_INVITATION: ContainmentInvitationContext(
             **common,
             product="Kettle",
             description=HOSTILE,
@@ -166,7 +171,7 @@ def _context(kind: EmailKind) -> EmailContext:
             due_at=WHEN,
             link_url="https://example.test/s/tok",
         ),
-        EmailKind.ACTION_MEETING_INVITATION: MeetingInvitationContext(
+        EmailKind.ACTION_MEETING_INVITATION: RootCauseInvitationContext(
             **common,
             product="Kettle",
             description=HOSTILE,
@@ -303,7 +308,9 @@ def _context(kind: EmailKind) -> EmailContext:
 @pytest.mark.parametrize("locale", list(Locale))
 @pytest.mark.parametrize("kind", list(EmailKind))
 def test_every_email_renders_both_parts_in_both_languages(kind: EmailKind, locale: Locale) -> None:
-    email = render_email(kind, _context(kind), locale=locale, zone=ZoneInfo("Asia/Shanghai"))
+    context = _context(kind)
+    assert context.kind is kind  # each context knows its kind (and so its subject)
+    email = render_email(context, locale=locale, zone=ZoneInfo("Asia/Shanghai"))
     assert "C-2026-000042" in email.subject
     assert "\r" not in email.subject and "\n" not in email.subject
     assert "C-2026-000042" in email.text and "C-2026-000042" in email.html

@@ -20,7 +20,7 @@ from complaints.intake.schemas import ComplaintIn
 from complaints.models import Base, Complaint, Event, utcnow
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
-from complaints.steps import service as step_service
+from complaints.steps import decisions, opening
 from complaints.steps.contracts import AssessmentDecision
 from complaints.tokens import form_guard, guard_matches, sign_status, verify_status
 from tests.support.people import complaint_payload
@@ -34,8 +34,8 @@ def _file(sessions: sessionmaker[Session]) -> uuid.UUID:
         return service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG).id
 
 
-def _open_assessment(session: Session, complaint: Complaint) -> step_service.OpenedStep:
-    return step_service.open_step(
+def _open_assessment(session: Session, complaint: Complaint) -> opening.OpenedStep:
+    return opening.open_step(
         session,
         complaint,
         kind=StepKind.ASSESSMENT,
@@ -111,18 +111,18 @@ def test_a_step_is_decided_once_and_its_links_then_stop_acting(
         ours=True, valid=True, grade=Grade.COMPLAINT, meeting_at=utcnow() + timedelta(hours=2)
     )
     with sessions.begin() as session:
-        link = step_service.resolve_link(session, token, SECRET)
+        link = decisions.resolve_link(session, token, SECRET)
         assert link is not None
-        assert step_service.record_decision(
+        assert decisions.record_decision(
             session, link.step, decision, decided_by="li-wei", channel=DecisionChannel.EMAIL_LINK
         )
-        assert not step_service.record_decision(
+        assert not decisions.record_decision(
             session, link.step, decision, decided_by="x", channel=DecisionChannel.EMAIL_LINK
         )
     with sessions() as session:
-        assert step_service.resolve_link(session, token + "x", SECRET) is None
-        assert step_service.resolve_link(session, token, "other-secret") is None
-        link = step_service.resolve_link(session, token, SECRET)
+        assert decisions.resolve_link(session, token + "x", SECRET) is None
+        assert decisions.resolve_link(session, token, "other-secret") is None
+        link = decisions.resolve_link(session, token, SECRET)
         assert link is not None and link.step.decided_by == "li-wei"
         assert link.step.complaint.grade is Grade.COMPLAINT
 
@@ -176,7 +176,7 @@ def test_stranded_runs_are_those_waiting_at_a_taken_step_or_ended_while_open(
             complaint = service.require_complaint(session, complaint_id)
             step = _open_assessment(session, complaint).step
             if name == "taken":
-                step_service.mark_applied(session, step)
+                decisions.mark_applied(session, step)
     waiting: dict[uuid.UUID, str | None] = {
         runs["taken"]: "assessment-1",  # already taken: stranded
         runs["open"]: "assessment-1",  # waits where it should

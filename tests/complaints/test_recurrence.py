@@ -13,7 +13,7 @@ from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
-from complaints.steps import service as step_service
+from complaints.steps import decisions, opening
 from complaints.steps.contracts import CauseAnalysis
 from tests.support.people import complaint_payload
 
@@ -27,7 +27,7 @@ def _file(session: Session, product: str, received: datetime, category: str | No
         session, ComplaintIn(**complaint_payload(product=product)), ORG, now=received
     )
     if category is not None:
-        step = step_service.open_step(
+        step = opening.open_step(
             session,
             complaint,
             kind=StepKind.CAUSE_ANALYSIS,
@@ -45,7 +45,7 @@ def _file(session: Session, product: str, received: datetime, category: str | No
             scope="single",
             meeting_at=received + timedelta(days=1),
         )
-        step_service.record_decision(
+        decisions.record_decision(
             session, step, analysis, decided_by="wang-jun", channel=DecisionChannel.EMAIL_LINK
         )
     return complaint.id

@@ -22,7 +22,6 @@ from complaints.actions import service as action_service
 from complaints.enums import (
     ActionType,
     DecisionChannel,
-    EmailKind,
     Grade,
     IshikawaCategory,
     Locale,
@@ -37,7 +36,8 @@ from complaints.i18n import catalog
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
 from complaints.mail import outbox
-from complaints.mail.emails import IncidentReportContext, render_email
+from complaints.mail.contexts import IncidentReportContext
+from complaints.mail.emails import render_email
 from complaints.meetings import service as meeting_service
 from complaints.models import Attachment, Complaint, OutboxMessage, utcnow
 from complaints.organization import parse_organization
@@ -45,7 +45,10 @@ from complaints.report.mail import send_incident_report
 from complaints.report.service import IncidentReport, keep_incident_report, render_incident_report
 from complaints.report.view import SECTIONS
 from complaints.settings import PROJECT_DIR, Settings
-from complaints.steps import service as step_service
+from complaints.steps import decisions, opening
+from complaints.steps.catalogue import spec_of
+from complaints.steps.catalogue.corrective import ACTION, ActionRefs
+from complaints.steps.catalogue.spec import Source
 from complaints.steps.contracts import (
     ActionPlan,
     ActionReport,
@@ -90,20 +93,21 @@ def _decide(
     refs: dict[str, str | int] | None = None,
 ) -> uuid.UUID:
     """Open a step the way the flow does and record its assignee's decision."""
-    details = step_service.step_details(session, complaint, kind, refs or {}, ORG)
-    opened = step_service.open_step(
+    spec, source = spec_of(kind), Source(session, complaint, ORG)
+    details = spec.details(source, spec.refs.model_validate(refs or {}))
+    opened = opening.open_step(
         session,
         complaint,
         kind=kind,
         key=key,
-        assignee=step_service.assignee_for(session, complaint, kind, details, ORG.quality_leads),
+        assignee=spec.assignee(source, details),
         due_at=utcnow() + timedelta(days=2),
         secret=SECRET,
         link_grace=timedelta(hours=1),
-        details=details,
+        details=details.model_dump(mode="json", exclude_defaults=True),
     )
     step = opened.step
-    assert step_service.record_decision(
+    assert decisions.record_decision(
         session, step, decision, decided_by=step.assignee, channel=DecisionChannel.EMAIL_LINK
     )
     return step.id
@@ -220,18 +224,18 @@ def _corrected(sessions: sessionmaker[Session], settings: Settings) -> uuid.UUID
         key = f"action-{index + 1}"
         with sessions.begin() as session:
             complaint = service.require_complaint(session, complaint_id)
-            refs = {"plan_step": "action-plan-1", "index": index}
-            details = step_service.step_details(session, complaint, StepKind.ACTION, refs, ORG)
-            opened = step_service.open_step(
+            refs = ActionRefs(plan_step="action-plan-1", index=index)
+            details = ACTION.details(Source(session, complaint, ORG), refs)
+            opened = opening.open_step(
                 session,
                 complaint,
                 kind=StepKind.ACTION,
                 key=key,
-                assignee=str(details["owner"]),
+                assignee=details.owner,
                 due_at=soon,
                 secret=SECRET,
                 link_grace=timedelta(hours=1),
-                details=details,
+                details=details.model_dump(mode="json", exclude_defaults=True),
             )
             action_service.report_progress(
                 session, opened.step, f"进展 {index + 1}: 供应商审核", by="tom-hughes"
@@ -245,7 +249,7 @@ def _corrected(sessions: sessionmaker[Session], settings: Settings) -> uuid.UUID
                 settings=settings,
             )
             done = ActionReport(note=f"Action {index + 1} done", evidence=[evidence[0].id])
-            step_service.record_decision(
+            decisions.record_decision(
                 session,
                 opened.step,
                 done,
@@ -494,7 +498,7 @@ def test_a_stored_html_report_is_served_as_a_download_never_as_a_page(
     with sessions.begin() as session:
         complaint = service.require_complaint(session, complaint_id)
         _pdf, page = keep_incident_report(session, complaint, ORG, app_settings, Locale.EN)
-        opened = step_service.open_step(
+        opened = opening.open_step(
             session,
             complaint,
             kind=StepKind.ASSESSMENT,
@@ -527,9 +531,7 @@ def test_the_report_email_renders_in_both_languages_safely(locale: Locale) -> No
         issued_at=datetime(2026, 11, 21, 8, 30, tzinfo=UTC),
         attachments=["incident-report-C-2026-000042-en.pdf"],
     )
-    email = render_email(
-        EmailKind.INCIDENT_REPORT, context, locale=locale, zone=ZoneInfo("Asia/Shanghai")
-    )
+    email = render_email(context, locale=locale, zone=ZoneInfo("Asia/Shanghai"))
     title = catalog(locale)["report.title"]
     assert email.subject == f"{title} C-2026-000042"
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html

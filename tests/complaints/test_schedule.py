@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,11 +13,14 @@ from complaints.deadlines import schedule
 from complaints.enums import DecisionChannel, EmailKind, Grade, StepKind
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
-from complaints.models import Event, OutboxMessage
+from complaints.mail.addresses import COMPLAINANT
+from complaints.models import Complaint, Event, OutboxMessage
 from complaints.ops import deadline_watch
 from complaints.organization import Organization, load_organization
 from complaints.settings import PROJECT_DIR, Settings
-from complaints.steps import service as step_service
+from complaints.steps import decisions, opening
+from complaints.steps.catalogue import spec_of, timed
+from complaints.steps.catalogue.spec import Source
 from complaints.steps.contracts import InfoResponse
 from tests.support.people import complaint_payload
 
@@ -36,6 +40,23 @@ def _file(sessions: sessionmaker[Session]) -> uuid.UUID:
         return service.file_complaint(session, data, ORG, now=RECEIVED).id
 
 
+def _due(
+    session: Session,
+    complaint: Complaint,
+    kind: StepKind,
+    opened_at: datetime,
+    details: dict[str, Any] | None = None,
+) -> datetime:
+    """When a step of a kind, opened then with these details, is due (as the flow opens it)."""
+    read = spec_of(kind).details_model.model_validate(details or {})
+    return timed(Source(session, complaint, ORG), kind, read, opened_at)[1]
+
+
+def _asked_at(kind: StepKind, details: dict[str, Any]) -> datetime | None:
+    spec = spec_of(kind)
+    return spec.asked_at(ORG, spec.details_model.model_validate(details))
+
+
 def test_containment_is_due_48_calendar_hours_after_receipt_or_per_grade(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -43,9 +64,9 @@ def test_containment_is_due_48_calendar_hours_after_receipt_or_per_grade(
     with sessions() as session:
         complaint = service.require_complaint(session, complaint_id)
         assert schedule.contain_by(complaint, ORG) == RECEIVED + timedelta(hours=48)
-        assert schedule.due_at(
-            complaint, StepKind.ASSESSMENT, ORG, opened_at=RECEIVED
-        ) == RECEIVED + timedelta(hours=24)
+        assert _due(session, complaint, StepKind.ASSESSMENT, RECEIVED) == RECEIVED + timedelta(
+            hours=24
+        )
         complaint.grade = Grade.MAJOR_COMPLAINT
         faster = _org(containment_hours_by_grade={Grade.MAJOR_COMPLAINT: 24})
         assert schedule.contain_by(complaint, faster) == RECEIVED + timedelta(hours=24)
@@ -54,8 +75,8 @@ def test_containment_is_due_48_calendar_hours_after_receipt_or_per_grade(
         business = _org(clock="business")
         assert schedule.contain_by(complaint, business) == RECEIVED + timedelta(days=7, hours=3)
         opened = RECEIVED + timedelta(hours=5)
-        assert schedule.due_at(
-            complaint, StepKind.INFO_REQUEST, ORG, opened_at=opened
+        assert _due(
+            session, complaint, StepKind.INFO_REQUEST, opened, {"question": "photos?"}
         ) == opened + timedelta(hours=72)
 
 
@@ -65,23 +86,23 @@ def test_the_clock_stands_still_while_the_complainant_answers_once(
     complaint_id = _file(sessions)
     with sessions.begin() as session:
         complaint = service.require_complaint(session, complaint_id)
-        opened = step_service.open_step(
+        opened = opening.open_step(
             session,
             complaint,
             kind=StepKind.INFO_REQUEST,
             key="info-request-1",
-            assignee=step_service.COMPLAINANT,
+            assignee=COMPLAINANT,
             due_at=RECEIVED + timedelta(hours=72),
             secret=SECRET,
             link_grace=timedelta(hours=1),
             details={"question": "photos?"},
             now=RECEIVED + timedelta(hours=2),
         )
-        step_service.record_decision(
+        decisions.record_decision(
             session,
             opened.step,
             InfoResponse(answer="here"),
-            decided_by=step_service.COMPLAINANT,
+            decided_by=COMPLAINANT,
             channel=DecisionChannel.EMAIL_LINK,
             now=RECEIVED + timedelta(hours=32),
         )
@@ -137,22 +158,22 @@ def test_the_survey_and_the_effectiveness_check_are_asked_for_days_later(
     with sessions() as session:
         complaint = service.require_complaint(session, complaint_id)
         details = {"accepted_at": accepted.isoformat(), "actions_closed_at": RECEIVED.isoformat()}
-        asked = schedule.request_at(StepKind.SURVEY, ORG, details)
+        asked = _asked_at(StepKind.SURVEY, details)
         assert asked == accepted + timedelta(days=ORG.follow_up.survey_after_days)
-        checked = schedule.request_at(StepKind.EFFECTIVENESS, ORG, details)
+        checked = _asked_at(StepKind.EFFECTIVENESS, details)
         assert checked == RECEIVED + timedelta(days=ORG.follow_up.effectiveness_after_days)
-        assert schedule.request_at(StepKind.RESPONSE, ORG, details) is None
+        assert _asked_at(StepKind.RESPONSE, details) is None
         # Due counted from when it is asked for, not from when the run opened it.
-        due = schedule.due_at(complaint, StepKind.SURVEY, ORG, opened_at=accepted, details=details)
+        due = _due(session, complaint, StepKind.SURVEY, accepted, details)
         assert due == asked + timedelta(hours=ORG.deadlines.due_hours.survey)
 
         # The watch sends the request when the day comes, and reminds only after it.
-        step = step_service.open_step(
+        step = opening.open_step(
             session,
             complaint,
             kind=StepKind.SURVEY,
             key="survey-1",
-            assignee=step_service.COMPLAINANT,
+            assignee=COMPLAINANT,
             due_at=due,
             secret=SECRET,
             link_grace=timedelta(hours=1),
@@ -161,6 +182,6 @@ def test_the_survey_and_the_effectiveness_check_are_asked_for_days_later(
         ).step
         notices = schedule.notices_for(step, ORG)
         assert [n.kind for n in notices][:3] == ["request", "reminder", "reminder"]
-        assert notices[0].at == asked and notices[0].people == (step_service.COMPLAINANT,)
+        assert notices[0].at == asked and notices[0].people == (COMPLAINANT,)
         assert schedule.due_notices(step, ORG, asked - timedelta(minutes=1), set()) == []
         assert [n.key for n in schedule.due_notices(step, ORG, asked, set())] == ["request"]

@@ -29,7 +29,7 @@ from complaints.intake.schemas import ComplaintIn
 from complaints.models import Attachment, Event, utcnow
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings
-from complaints.steps import service as step_service
+from complaints.steps import opening
 from tests.support.people import complaint_payload
 
 ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
@@ -55,7 +55,7 @@ def _complaint(sessions: sessionmaker[Session]) -> tuple[uuid.UUID, uuid.UUID]:
     """File a complaint with an open assessment step; return their ids."""
     with sessions.begin() as session:
         complaint = service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG)
-        opened = step_service.open_step(
+        opened = opening.open_step(
             session,
             complaint,
             kind=StepKind.ASSESSMENT,

@@ -20,10 +20,11 @@ from complaints.enums import StepKind
 from complaints.files.uploads import store_uploads
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
+from complaints.mail.addresses import COMPLAINANT
 from complaints.models import Attachment, utcnow
 from complaints.organization import load_organization
 from complaints.settings import Settings
-from complaints.steps import service as step_service
+from complaints.steps import opening
 from tests.support.people import complaint_payload
 from tests.support.processes import BIN, free_port, start, stop, wait_http
 from tests.support.stack import Stack
@@ -87,7 +88,7 @@ def _case(sessions: sessionmaker[Session], stack: Stack, settings: Settings) -> 
     secret = settings.secret_key.get_secret_value()
     with sessions.begin() as session:
         complaint = service.file_complaint(session, ComplaintIn(**complaint_payload()), org)
-        opened = step_service.open_step(
+        opened = opening.open_step(
             session,
             complaint,
             kind=StepKind.ASSESSMENT,
@@ -98,10 +99,10 @@ def _case(sessions: sessionmaker[Session], stack: Stack, settings: Settings) -> 
             link_grace=timedelta(hours=1),
         )
         assert opened.token is not None
-        complainant_token = step_service.issue_token(
+        complainant_token = opening.issue_token(
             session,
             opened.step,
-            recipient=step_service.COMPLAINANT,
+            recipient=COMPLAINANT,
             secret=secret,
             grace=timedelta(hours=1),
         )
@@ -109,7 +110,7 @@ def _case(sessions: sessionmaker[Session], stack: Stack, settings: Settings) -> 
             session,
             complaint_id=complaint.id,
             step_id=opened.step.id,
-            uploaded_by=step_service.COMPLAINANT,
+            uploaded_by=COMPLAINANT,
             files=[("漏水 photo.jpg", JPEG)],
             settings=settings,
         )

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from complaints.enums import Locale, StepKind
+from complaints.enums import Locale, ProblemScope, StepKind
 from complaints.files.uploads import UploadRefused
 from complaints.i18n import catalog, translator
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
-from complaints.steps.contracts import ActionPlan, AssessmentDecision, ProblemScope, plan_problems
+from complaints.steps.contracts import ActionPlan, AssessmentDecision, plan_problems
 from ui_api.forms import (
     OTHER_VALUE,
     TYPE_MESSAGES,
@@ -26,6 +26,7 @@ from ui_api.forms import (
 
 _RAISED = re.compile(r'field_error\(\s*(?:"\w+"|\w+),\s*"([^"]+)"')
 _SET = re.compile(r'errors\[.+\] = "([^"]+)"$', re.MULTILINE)
+_RETURNED = re.compile(r'return \{"[\w-]+": "([^"]+)"\}')
 UPLOAD_REFUSALS = (
     "at most %(count)s files",
     "%(name)s is empty",
@@ -37,9 +38,12 @@ UPLOAD_REFUSALS = (
 def _messages_in_code() -> set[str]:
     """The refusals the contracts' checks across fields and the form checks give."""
     found: set[str] = set()
-    for path in ("complaints/steps/contracts.py", "ui_api/forms.py"):
-        text = (PROJECT_DIR / path).read_text(encoding="utf-8")
+    steps = PROJECT_DIR / "complaints" / "steps"
+    paths = [*steps.glob("contracts/*.py"), *steps.glob("catalogue/*.py")]
+    for path in [*paths, PROJECT_DIR / "ui_api" / "forms.py"]:
+        text = path.read_text(encoding="utf-8")
         found |= set(_RAISED.findall(text)) | set(_SET.findall(text))
+        found |= set(_RETURNED.findall(text))
     return found
 
 

@@ -25,6 +25,7 @@ from complaints.enums import (
 from complaints.models import Complaint, Meeting, Step
 from complaints.organization import Organization, parse_organization
 from complaints.settings import Settings
+from complaints.steps.contracts import CauseAnalysis
 from ui_api.pages import render_page
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "organization.toml"
@@ -131,7 +132,14 @@ def _context(org: Organization, kind: StepKind) -> dict[str, object]:
         "owner_name": "Li Wei",
         "can_decide": True,
         "can_manage": True,
-        "analysis": {"root_cause": HOSTILE, "category": "material", "scope": "systemic"},
+        "analysis": CauseAnalysis(
+            whys=["why"],
+            root_cause=HOSTILE,
+            category=IshikawaCategory.MATERIAL,
+            scope=ProblemScope.SYSTEMIC,
+            affected_batches="B-17",
+            meeting_at=RECEIVED,
+        ),
         "whys": range(1, 6),
         "categories": list(IshikawaCategory),
         "scopes": list(ProblemScope),

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import repository
 from complaints.enums import Stage, StepKind
-from complaints.steps.contracts import REDACTED, STEP_INPUTS
+from complaints.steps.catalogue import spec_of
+from complaints.steps.contracts import REDACTED
 
 T = TypeVar("T")
 
@@ -98,7 +99,7 @@ def for_prefect(kind: StepKind, decision: dict[str, Any] | None) -> dict[str, An
     The flow takes the recorded decision from the database, not from the run input, so
     Prefect needs only a valid input of the step's contract.
     """
-    contract = STEP_INPUTS[kind]
+    contract = spec_of(kind).contract
     return {
         name: REDACTED if name in contract.private_fields and value else value
         for name, value in (decision or {}).items()

@@ -16,8 +16,8 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from complaints.files.uploads import AttachmentDamaged, open_attachment
+from complaints.mail.addresses import COMPLAINANT
 from complaints.models import Attachment
-from complaints.steps import service as step_service
 from ui_api.deps import DbDep, SettingsDep
 from ui_api.links import LinkDep, LinkRefused
 
@@ -35,10 +35,7 @@ def show_file(attachment_id: str, link: LinkDep, db: DbDep, settings: SettingsDe
     attachment = _attachment(db, attachment_id)
     if attachment is None or attachment.complaint_id != link.step.complaint_id:
         raise LinkRefused(404, counted=False)
-    if (
-        link.recipient == step_service.COMPLAINANT
-        and attachment.uploaded_by != step_service.COMPLAINANT
-    ):
+    if link.recipient == COMPLAINANT and attachment.uploaded_by != COMPLAINANT:
         raise LinkRefused(404, counted=False)
     try:
         data = open_attachment(settings, attachment)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintCreated, ComplaintIn, ComplaintOut, StepOut
-from complaints.mail import notifications
+from complaints.mail.addresses import status_url
 from ui_api.deps import BackgroundDep, DbDep, SettingsDep
 from ui_api.intake_writer import IntakeWriter
 
@@ -44,6 +44,6 @@ def read_complaint(complaint_id: uuid.UUID, db: DbDep, settings: SettingsDep) ->
         department=complaint.department,
         run_status=complaint.run_status,
         flow_run_id=complaint.flow_run_id,
-        status_url=notifications.status_url(settings, complaint),
+        status_url=status_url(settings, complaint),
         steps=[StepOut.model_validate(s, from_attributes=True) for s in complaint.steps],
     )

@@ -14,15 +14,15 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from complaints.actions import service as action_service
-from complaints.enums import DecisionChannel, LinkAction, StepKind, StepStatus
+from complaints.enums import DecisionChannel, LinkAction, StepStatus
 from complaints.files.uploads import UploadRefused, store_uploads
 from complaints.i18n import translator
 from complaints.models import LinkToken
 from complaints.organization import Organization
 from complaints.settings import Settings
-from complaints.steps import service as step_service
-from complaints.steps.contracts import STEP_INPUTS
+from complaints.steps.catalogue import spec_of
+from complaints.steps.contracts import StepInput
+from complaints.steps.decisions import record_decision
 from ui_api import forms
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
 from ui_api.forms import FormFields
@@ -33,13 +33,6 @@ from ui_api.step_pages import already_decided, reader, reopen_page, step_form, t
 
 router = APIRouter(tags=["steps"], include_in_schema=False)
 MAX_FIELD = 10_000
-# Steps whose form takes files, and the contract field that lists them.
-UPLOADS_INTO = {
-    StepKind.INFO_REQUEST: "files",
-    StepKind.MEASURE: "evidence",
-    StepKind.CAUSE_ANALYSIS: "evidence",
-    StepKind.ACTION: "evidence",
-}
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)
@@ -156,40 +149,13 @@ def _decide(
         raise LinkRefused(403, counted=False)
     if link.step.status is not StepStatus.OPEN:
         return already_decided(db, link, org)
-    kind = link.step.kind
-    values = forms.contract_fields(kind, fields, reader(link, org)["zone"])
-
-    def refuse(errors: dict[str, str]) -> HTMLResponse:
-        return step_form(db, link, token, org, settings, values=fields, errors=errors)
-
-    try:
-        decision = STEP_INPUTS[kind].model_validate(
-            {**values, "decided_via": DecisionChannel.EMAIL_LINK}
-        )
-    except ValidationError as exc:
-        return refuse(forms.field_errors(exc, values))
-    if errors := forms.not_in_organization(kind, values, org) or action_service.plan_problems_for(
-        link.step, decision
-    ):
-        return refuse(errors)
-    if uploads and kind in UPLOADS_INTO:
-        try:
-            stored = store_uploads(
-                db,
-                complaint_id=link.step.complaint_id,
-                step_id=link.step.id,
-                uploaded_by=link.recipient,
-                files=uploads,
-                settings=settings,
-            )
-        except UploadRefused as exc:
-            _ = translator(reader(link, org)["locale"])
-            return refuse({"files": _(exc.message, **exc.values)})
-        decision = decision.model_copy(update={UPLOADS_INTO[kind]: [a.id for a in stored]})
-    recorded = step_service.record_decision(
+    checked = _checked(db, link, fields, uploads, org, settings)
+    if not isinstance(checked, StepInput):
+        return step_form(db, link, token, org, settings, values=fields, errors=checked)
+    recorded = record_decision(
         db,
         link.step,
-        decision,
+        checked,
         decided_by=link.recipient,
         channel=DecisionChannel.EMAIL_LINK,
         client_addr=addr,
@@ -208,6 +174,45 @@ def _decide(
         timeline=timeline(db, link, org),
         # Turned down for the last time: where the complainant can turn now (ISO 10003).
         dispute_resolution=org.follow_up.dispute_resolution
-        if getattr(decision, "accepted", None) is False and link.step.details.get("last_round")
+        if getattr(checked, "accepted", None) is False and link.step.details.get("last_round")
         else "",
     )
+
+
+def _checked(
+    db: Session,
+    link: LinkToken,
+    fields: FormFields,
+    uploads: list[tuple[str, bytes]],
+    org: Organization,
+    settings: Settings,
+) -> StepInput | dict[str, str]:
+    """Return the decision a form posted, with its files stored; or its problems by field
+    (then nothing is stored)."""
+    spec = spec_of(link.step.kind)
+    values = forms.contract_fields(spec.kind, fields, reader(link, org)["zone"])
+    try:
+        decision = spec.contract.model_validate(
+            {**values, "decided_via": DecisionChannel.EMAIL_LINK}
+        )
+    except ValidationError as exc:
+        return forms.field_errors(exc, values)
+    if errors := forms.not_in_organization(spec.kind, values, org) or spec.decision_problems(
+        link.step, decision
+    ):
+        return errors
+    if not (uploads and spec.uploads_into):
+        return decision
+    try:
+        stored = store_uploads(
+            db,
+            complaint_id=link.step.complaint_id,
+            step_id=link.step.id,
+            uploaded_by=link.recipient,
+            files=uploads,
+            settings=settings,
+        )
+    except UploadRefused as exc:
+        _ = translator(reader(link, org)["locale"])
+        return {"files": _(exc.message, **exc.values)}
+    return decision.model_copy(update={spec.uploads_into: [a.id for a in stored]})

@@ -1,0 +1,86 @@
+"""What the complainant is told outside a step: the acknowledgement, the outcome when it
+is not ours, and news of the handling (ISO 10002 7.3, 7.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from complaints.deadlines.schedule import contain_by, next_commitment
+from complaints.mail.addresses import COMPLAINANT, addressee, status_url
+from complaints.mail.compose import addressed, queue_email
+from complaints.mail.contexts import (
+    AcknowledgementContext,
+    NotOursExplanationContext,
+    StatusUpdateContext,
+)
+from complaints.mail.emails import EmailContext
+from complaints.models import Complaint, OutboxMessage
+from complaints.organization import Organization
+from complaints.settings import Settings
+
+
+def acknowledge(
+    session: Session, complaint: Complaint, org: Organization, settings: Settings
+) -> tuple[OutboxMessage, bool]:
+    """Queue the complainant's acknowledgement (once); return whether it was queued now."""
+    context = AcknowledgementContext(
+        **addressed(complaint, complaint.complainant_name, org),
+        received_at=complaint.received_at,
+        contain_by=contain_by(complaint, org),
+        status_url=status_url(settings, complaint),
+    )
+    return to_complainant(session, complaint, org, context)
+
+
+def explain_not_ours(
+    session: Session,
+    complaint: Complaint,
+    explanation: str,
+    org: Organization,
+    settings: Settings,
+) -> tuple[OutboxMessage, bool]:
+    """Queue the explanation that the problem is not ours (once)."""
+    context = NotOursExplanationContext(
+        **addressed(complaint, complaint.complainant_name, org),
+        explanation=explanation,
+        status_url=status_url(settings, complaint),
+    )
+    return to_complainant(session, complaint, org, context)
+
+
+def tell_progress(
+    session: Session,
+    complaint: Complaint,
+    org: Organization,
+    settings: Settings,
+    *,
+    occasion: str,
+    periodic: bool = False,
+    now: datetime | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Queue a status email to the complainant (once per occasion), at ``now`` (the
+    clock of the decision that sends it; the wall clock by default)."""
+    context = StatusUpdateContext(
+        **addressed(complaint, complaint.complainant_name, org),
+        stage=complaint.stage.value,
+        next_due=next_commitment(complaint, org),
+        status_url=status_url(settings, complaint),
+        periodic=periodic,
+    )
+    return to_complainant(session, complaint, org, context, occasion=occasion, now=now)
+
+
+def to_complainant(
+    session: Session,
+    complaint: Complaint,
+    org: Organization,
+    context: EmailContext,
+    *,
+    occasion: str = "complainant",
+    now: datetime | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Queue an email to the complainant (once per occasion and kind)."""
+    complainant = addressee(org, complaint, COMPLAINANT)
+    return queue_email(session, complaint, occasion, complainant, org, context, now=now)
