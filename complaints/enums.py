@@ -142,7 +142,6 @@ class DecisionChannel(StrEnum):
 
     EMAIL_LINK = "email_link"
     PREFECT_UI = "prefect_ui"
-    API = "api"
 
 
 class RunStatus(StrEnum):

@@ -14,11 +14,10 @@ import uuid
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
-from prefect.input import keyset_from_paused_state
 from prefect.runtime import flow_run
-from prefect.states import Suspended
 from pydantic import ValidationError
 
+import suspensions
 from complaints.audit import record_event
 from complaints.enums import EventKind
 from tasks.runtime import transaction
@@ -54,11 +53,5 @@ async def refuse_answer(complaint_id: uuid.UUID, key: str, exc: ValidationError)
         key,
         ", ".join(fields),
     )
-    response = keyset_from_paused_state(Suspended(pause_key=key))["response"]
-    run_id = uuid.UUID(str(flow_run.id))
     async with get_client() as client:
-        await client.delete_flow_run_input(run_id, response)
-        run = await client.read_flow_run(run_id)
-        keys = set(run.empirical_policy.pause_keys or set()) - {key}
-        policy = run.empirical_policy.model_copy(update={"pause_keys": keys})
-        await client.update_flow_run(run_id, empirical_policy=policy)
+        await suspensions.forget_answer(client, uuid.UUID(str(flow_run.id)), key)

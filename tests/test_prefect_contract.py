@@ -1,5 +1,5 @@
 """What the web side's Prefect adapter relies on in Prefect's internals, checked against
-the installed release (``ui_api/background/prefect_runs.py`` says which)."""
+the installed release (``ui_api/background/prefect_runs.py`` and ``suspensions`` say which)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from prefect.client.orchestration import PrefectClient
 from prefect.input import keyset_from_paused_state
 from prefect.states import Suspended
 
+import suspensions
 from ui_api.background import prefect_runs
 
 
@@ -23,9 +24,9 @@ def test_the_adapter_was_checked_against_the_installed_prefect() -> None:
 def test_a_suspensions_input_keys_split_into_its_step_and_part(step_key: str) -> None:
     keyset = keyset_from_paused_state(Suspended(pause_key=step_key))
     for part, key in keyset.items():
-        assert key.startswith(prefect_runs.SUSPENDED_INPUT_PREFIX)
-        assert prefect_runs.suspended_input_parts(key) == (step_key, part)
-    assert prefect_runs.RESPONSE_PART in keyset
+        assert key.startswith(suspensions.SUSPENDED_INPUT_PREFIX)
+        assert suspensions.input_parts(key) == (step_key, part)
+    assert suspensions.RESPONSE_PART in keyset
 
 
 def test_the_client_carries_the_http_client_the_events_filter_is_posted_with() -> None:

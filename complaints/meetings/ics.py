@@ -28,6 +28,15 @@ class Invitee:
     email: str
 
 
+# Every attendee is a person whose answer is asked for.
+ATTENDEE = {
+    "CUTYPE": "INDIVIDUAL",
+    "ROLE": "REQ-PARTICIPANT",
+    "PARTSTAT": "NEEDS-ACTION",
+    "RSVP": "TRUE",
+}
+
+
 def meeting_uid(meeting_id: uuid.UUID, domain: str) -> str:
     """Return the UID of a meeting: stable for its whole life, unique across domains."""
     return f"{meeting_id}@{domain}"
@@ -63,33 +72,16 @@ def invitation(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
-
-    event = Event()
-    event.add("uid", _one_line(uid))
-    event.add("sequence", sequence)
-    event.add("dtstamp", _utc(stamp))
     start, end = _in_zone(starts_at, zone), _in_zone(ends_at, zone)
     if end <= start:
         raise ValueError("a meeting must end after it starts")
-    event.add("dtstart", start)
-    event.add("dtend", end)
+    event = _event(uid, sequence, stamp, start, end, method=method)
     event.add("summary", _text(_one_line(summary)))
     event.add("description", _text(description))
     event.add("location", _text(_one_line(location)))
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("transp", "OPAQUE")
     event.add("organizer", _address(organizer))
     for attendee in attendees:
-        event.add(
-            "attendee",
-            _address(
-                attendee,
-                CUTYPE="INDIVIDUAL",
-                ROLE="REQ-PARTICIPANT",
-                PARTSTAT="NEEDS-ACTION",
-                RSVP="TRUE",
-            ),
-        )
+        event.add("attendee", _address(attendee, **ATTENDEE))
     calendar.add_component(event)
     # The VTIMEZONE the TZID parameters name (clients without a tz database need it),
     # with the transitions of a year either side of the meeting rather than of decades.
@@ -98,6 +90,22 @@ def invitation(
     )
     text: bytes = calendar.to_ical()
     return text.decode("utf-8")
+
+
+def _event(
+    uid: str, sequence: int, stamp: datetime, start: datetime, end: datetime, *, method: str
+) -> Event:
+    """Return the event's identity (UID and sequence: moving a meeting updates the same
+    event), its time and its status."""
+    event = Event()
+    event.add("uid", _one_line(uid))
+    event.add("sequence", sequence)
+    event.add("dtstamp", _utc(stamp))
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    return event
 
 
 def _address(person: Invitee, **params: str) -> vCalAddress:

@@ -8,6 +8,8 @@ hours of one period's complaints come back, for their median and 90th percentile
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -156,26 +158,12 @@ def problems(
         .outerjoin(cause, cause.c.complaint_id == Complaint.id)
         .where(*nearby)
     ).all()
-    neighbours: dict[tuple[str, str], list[datetime]] = {}
-    for received, family, category, _scope in rows:
-        if family and category:
-            neighbours.setdefault((family, category), []).append(received)
-    for moments in neighbours.values():
-        moments.sort()
-    systemic = recurring = one_off = not_analysed = 0
-    for received, family, category, shared in rows:
-        if received < period.start:
-            continue
-        if not category:
-            not_analysed += 1
-        elif shared == ProblemScope.SYSTEMIC.value:
-            systemic += 1
-        elif family and _within(neighbours[(family, category)], received, window) >= (
-            org.reviews.recurrence_at_least
-        ):
-            recurring += 1
-        else:
-            one_off += 1
+    neighbours, at_least = _neighbours(rows), org.reviews.recurrence_at_least
+    kinds = Counter(
+        _kind_of_problem(row, neighbours, window, at_least)
+        for row in rows
+        if row[0] >= period.start
+    )
     reopened = session.scalar(
         select(func.count(func.distinct(Event.complaint_id)))
         .join(Complaint, Complaint.id == Event.complaint_id)
@@ -186,7 +174,40 @@ def problems(
             *scope,
         )
     )
-    return Problems(systemic, recurring, one_off, not_analysed, int(reopened or 0))
+    return Problems(
+        kinds["systemic"],
+        kinds["recurring"],
+        kinds["one_off"],
+        kinds["not_analysed"],
+        int(reopened or 0),
+    )
+
+
+def _neighbours(rows: Sequence[Any]) -> dict[tuple[str, str], list[datetime]]:
+    """Return when complaints were received, per product family and cause category, sorted."""
+    found: dict[tuple[str, str], list[datetime]] = {}
+    for received, family, category, _scope in rows:
+        if family and category:
+            found.setdefault((family, category), []).append(received)
+    return {key: sorted(moments) for key, moments in found.items()}
+
+
+def _kind_of_problem(
+    row: Any,
+    neighbours: dict[tuple[str, str], list[datetime]],
+    window: timedelta,
+    at_least: int,
+) -> str:
+    """Return what kind of problem a complaint is (a row: its receipt, product family,
+    cause category and the cause's scope)."""
+    received, family, category, shared = row
+    if not category:
+        return "not_analysed"
+    if shared == ProblemScope.SYSTEMIC.value:
+        return "systemic"
+    if family and _within(neighbours[(family, category)], received, window) >= at_least:
+        return "recurring"
+    return "one_off"
 
 
 def _within(moments: list[datetime], moment: datetime, window: timedelta) -> int:

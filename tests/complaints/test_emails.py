@@ -97,12 +97,14 @@ def _context(kind: EmailKind) -> EmailContext:
         ),
         EmailKind.REMINDER: ReminderContext(
             **common,
+            product="Kettle",
             step_name="step.assessment",
             due_at=WHEN,
             link_url="https://example.test/s/tok",
         ),
         EmailKind.ESCALATION: EscalationContext(
             **common,
+            product="Kettle",
             step_name="step.containment",
             due_at=WHEN,
             link_url="https://example.test/s/tok",

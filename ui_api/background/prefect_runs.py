@@ -1,11 +1,11 @@
 """The web app's one adapter to Prefect: the complaint runs it starts, resumes and
 restarts, and the review runs and schedules quality leads start and keep.
 
-Nothing else on the web side imports Prefect. Two things here lean on Prefect's
-internals, checked against the installed release by ``tests/test_prefect_contract.py``:
-the names under which a suspension keeps its input (``suspended-<key>-response`` and its
-siblings, :func:`prefect.input.keyset_from_paused_state`), and the events filter, which
-the client offers no method for (its HTTP client is used directly).
+Nothing else on the web side imports Prefect (what Prefect keeps of a run's
+suspensions is :mod:`suspensions`, shared with the flow side). One thing here leans on
+Prefect's internals, checked against the installed release by
+``tests/test_prefect_contract.py``: the events filter, which the client offers no method
+for (its HTTP client is used directly).
 """
 
 from __future__ import annotations
@@ -34,16 +34,14 @@ from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 from prefect.server.schemas.schedules import CronSchedule as ServerCronSchedule
 from prefect.states import AwaitingRetry, Crashed
 
+import suspensions
+
 __all__ = ["FlowRun", "PrefectRuns", "ReviewDeployment", "ReviewSchedule", "StateType", "connect"]
 
 logger = logging.getLogger("complaints.orchestration")
 # The release whose internals this module was checked against (see the docstring).
 CHECKED_WITH_PREFECT = "3.9.1"
 RUNS_PER_ROUND = 200  # runs a sweep reads from Prefect per round
-# Where Prefect keeps a suspension's input form and the answer it was resumed with:
-# "suspended-<key>-schema", "suspended-<key>-description", "suspended-<key>-response".
-SUSPENDED_INPUT_PREFIX = "suspended-"
-RESPONSE_PART = "response"
 connect = get_client
 
 
@@ -130,29 +128,10 @@ class PrefectRuns(Deployment):
         await self.client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
 
     async def forget_unanswered_suspensions(self, run: FlowRun) -> None:
-        """Let a run that is started again wait again at the steps nobody answered.
-
-        Prefect remembers every key a run suspended at, and a suspend whose key it
-        remembers returns the input given for that key at once. A run restarted after it
-        suspended at a step nobody answered (it only looked stalled, or crashed right
-        after) would find no input there and fail. So only the keys with an answer stay,
-        and what the unanswered suspensions left (their input form) is removed, so that
-        suspending there again can write it anew.
-        """
-        inputs = await self.client.filter_flow_run_input(
-            run.id, key_prefix=SUSPENDED_INPUT_PREFIX, limit=1000, exclude_keys=set()
-        )
-        parts = [(i.key, *suspended_input_parts(i.key)) for i in inputs]
-        answered = {step for _key, step, part in parts if part == RESPONSE_PART}
-        for key, step, _part in parts:
-            if step not in answered:
-                await self.client.delete_flow_run_input(run.id, key)
-        keys = set(run.empirical_policy.pause_keys or set())
-        if keys <= answered:
-            return
-        policy = run.empirical_policy.model_copy(update={"pause_keys": keys & answered})
-        await self.client.update_flow_run(run.id, empirical_policy=policy)
-        logger.info("run %s will wait again at %s", run.id, sorted(keys - answered))
+        """Let a run that is started again wait again at the steps nobody answered."""
+        forgotten = await suspensions.forget_unanswered(self.client, run.id)
+        if forgotten:
+            logger.info("run %s will wait again at %s", run.id, sorted(forgotten))
 
     async def last_sign_of_life(self, run: FlowRun) -> datetime:
         """Return when a run last showed it was alive: its state, its last heartbeat, or
@@ -182,12 +161,6 @@ class PrefectRuns(Deployment):
         )
         signs += [t.state.timestamp for t in task_runs if t.state is not None]
         return max(signs)
-
-
-def suspended_input_parts(key: str) -> tuple[str, str]:
-    """Split a suspension's input key into its step key and its part."""
-    step, _, part = key.removeprefix(SUSPENDED_INPUT_PREFIX).rpartition("-")
-    return step, part
 
 
 def pause_key(run: FlowRun) -> str | None:
