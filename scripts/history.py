@@ -5,9 +5,12 @@
 For ``make demo`` (a year of history, so the first review a newcomer runs has
 something to show) and the review benchmark (100,000 complaints). Each complaint is
 what the flow leaves behind: the complaint, its classification, the steps it went
-through with their decisions, the acknowledgement it was sent; about one in ten is
-still open. Names and addresses say they are fake ("Demo person 17", "演示用户 17",
-``@example.invalid``); references start with ``DEMO-``, so real ones never collide.
+through with their decisions, the acknowledgement it was sent. Every one is closed by
+now and nothing generated waits (a survey nobody answered is cancelled): the live
+deadline watch would otherwise remind and escalate it, as it does a real complaint; a
+past period still has complaints open at its end. Names and addresses say they are
+fake ("Demo person 17", "演示用户 17", ``@example.invalid``); references start with
+``DEMO-``, so real ones never collide.
 No audit events are written: the trail is for real complaints.
 """
 
@@ -37,13 +40,15 @@ from complaints.organization import Organization  # noqa: E402
 from scripts.history_rows import Rows, complaint_rows  # noqa: E402
 
 BATCH = 2_000
+RECEIVED_DAYS_BEFORE_END = 4
 
 
 def _batches(
     org: Organization, count: int, start: datetime, end: datetime, seed: int
 ) -> Iterator[Rows]:
     rng = random.Random(seed)
-    span = (end - start).total_seconds()
+    # Received days before the end at the latest: each is answered and closed by it.
+    span = (end - start - timedelta(days=RECEIVED_DAYS_BEFORE_END)).total_seconds()
     moments = sorted(start + timedelta(seconds=rng.uniform(0, span)) for _ in range(count))
     batch = Rows()
     for number, received in enumerate(moments, 1):

@@ -64,7 +64,8 @@ def _step(
         "kind": kind.value,
         "key": f"{kind.value}-{n}",
         "assignee": "demo",
-        "status": (StepStatus.DECIDED if decided else StepStatus.OPEN).value,
+        # Nothing generated waits: a step nobody decided (a survey not answered) is cancelled.
+        "status": (StepStatus.DECIDED if decided else StepStatus.CANCELLED).value,
         "opened_at": opened,
         "due_at": opened + due,
         "decided_at": decided,
@@ -81,12 +82,12 @@ def _hours(rng: random.Random, typical: float, spread: float) -> timedelta:
 
 @dataclass(frozen=True)
 class Fate:
-    """What happens to one generated complaint: ours or not, and when (if) it closed."""
+    """What happens to one generated complaint: ours or not, and when it closed."""
 
     complaint_id: uuid.UUID
     received: datetime
     ours: bool
-    closed: datetime | None
+    closed: datetime
 
 
 def complaint_rows(
@@ -96,10 +97,9 @@ def complaint_rows(
     rows = Rows()
     product = rng.choice(PRODUCTS)
     ours = rng.random() < 0.85
-    open_ = (now - received < timedelta(days=30) and rng.random() < 0.6) or rng.random() < 0.03
-    closed = None if open_ else received + timedelta(days=rng.uniform(3, 40))
-    if closed is not None and closed > now:
-        closed = None
+    # Closed by now, every one: an open complaint is one the live deadline watch reminds
+    # and escalates and whose complainant it tells the news, as it does a real one.
+    closed = min(received + timedelta(days=rng.uniform(3, 40)), now)
     fate = Fate(uuid.uuid4(), received, ours, closed)
     grade = rng.choices(list(Grade), weights=[3, 6, 1])[0]
     rows.complaints.append(_complaint(rng, org, fate, number, product, grade))
@@ -140,9 +140,9 @@ def _complaint(
         "requested_remedy": "-",
         "department": department.key,
         "handler": department.handlers[0],
-        "stage": (Stage.CLOSED if fate.closed else Stage.CORRECTIVE_ACTION).value,
+        "stage": Stage.CLOSED.value,
         "grade": grade.value,
-        "resolution": resolution.value if fate.closed else None,
+        "resolution": resolution.value,
         "closed_at": fate.closed,
         "clock_paused_seconds": 0,
         "run_status": RunStatus.STARTED.value,
@@ -196,7 +196,7 @@ def _acknowledgement(rng: random.Random, fate: Fate, number: int) -> dict[str, A
 
 def _handled(rng: random.Random, fate: Fate, now: datetime, steps: list[dict[str, Any]]) -> None:
     """The steps of a complaint that is ours: containment, the cause, the actions, and
-    once closed the answer and the follow-up."""
+    the answer and the follow-up."""
     received, complaint_id = fate.received, fate.complaint_id
     contained = _hours(rng, 30, 0.5)
     steps.append(
@@ -205,13 +205,11 @@ def _handled(rng: random.Random, fate: Fate, now: datetime, steps: list[dict[str
             StepKind.CONTAINMENT,
             received,
             due=timedelta(hours=48),
-            took=contained if received + contained < now else None,
+            took=min(contained, now - received),
             decision={"measures": []},
         )
     )
-    analysed_at = received + contained + _hours(rng, 72, 0.6)
-    if analysed_at > now:
-        return
+    analysed_at = min(received + contained + _hours(rng, 72, 0.6), now)
     cause = rng.choices(list(IshikawaCategory), weights=[3, 3, 5, 4, 1, 1])[0]
     scope = ProblemScope.SYSTEMIC if rng.random() < 0.15 else ProblemScope.SINGLE
     steps.append(
@@ -225,8 +223,7 @@ def _handled(rng: random.Random, fate: Fate, now: datetime, steps: list[dict[str
         )
     )
     for n in range(1, rng.choice([1, 1, 2, 3]) + 1):
-        done = rng.random() < 0.85 or fate.closed is not None
-        took = _hours(rng, 200, 0.5) if done else None
+        took = min(_hours(rng, 200, 0.5), now - analysed_at)
         steps.append(
             _step(
                 complaint_id,
@@ -238,15 +235,18 @@ def _handled(rng: random.Random, fate: Fate, now: datetime, steps: list[dict[str
                 n=n,
             )
         )
-    if fate.closed is not None:
-        _followed_up(rng, complaint_id, fate.closed, steps)
+    _followed_up(rng, complaint_id, fate.closed, now, steps)
 
 
 def _followed_up(
-    rng: random.Random, complaint_id: uuid.UUID, closed: datetime, steps: list[dict[str, Any]]
+    rng: random.Random,
+    complaint_id: uuid.UUID,
+    closed: datetime,
+    now: datetime,
+    steps: list[dict[str, Any]],
 ) -> None:
     """The answer accepted (or not), the survey and the effectiveness check."""
-    answered = {"accepted": rng.random() < 0.8}
+    decision = {"accepted": rng.random() < 0.8}
     steps.append(
         _step(
             complaint_id,
@@ -254,10 +254,11 @@ def _followed_up(
             closed - timedelta(days=2),
             due=timedelta(days=14),
             took=timedelta(hours=20),
-            decision=answered,
+            decision=decision,
         )
     )
-    took = timedelta(days=3) if rng.random() < 0.6 else None
+    answered = rng.random() < 0.6 and closed + timedelta(days=3) <= now
+    took = timedelta(days=3) if answered else None
     score = rng.choices([1, 2, 3, 4, 5], weights=[1, 1, 2, 4, 4])[0]
     steps.append(
         _step(
@@ -275,7 +276,7 @@ def _followed_up(
             StepKind.EFFECTIVENESS,
             closed - timedelta(days=1),
             due=timedelta(days=5),
-            took=timedelta(hours=30),
+            took=min(timedelta(hours=30), now - closed + timedelta(days=1)),
             decision={"effective": rng.random() < 0.9},
         )
     )

@@ -1,19 +1,36 @@
 """The incident report's sections, put together from a complaint's steps and records.
 
-Each step keeps its decision as JSON (the shapes of ``complaints.steps.contracts``); a kind
+Each step's decision is read as its contract (``complaints.steps.contracts``); a kind
 decided in several rounds counts with its latest decision. Nothing the complainant
 wrote besides the complaint itself (answers, their name, their contact) is shown.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TypeVar
 
 from complaints.enums import EventKind, StepKind, StepStatus
 from complaints.files.uploads import human_size
 from complaints.models import Attachment, Complaint, Event, Meeting, Step
 from complaints.report.view import Block, Fact, Facts, Reader
+from complaints.steps.catalogue import details_of
+from complaints.steps.catalogue.corrective import ACTION
+from complaints.steps.catalogue.root_cause import CAUSE_ANALYSIS
+from complaints.steps.contracts import (
+    ActionPlan,
+    ActionReport,
+    AssessmentDecision,
+    CauseAnalysis,
+    ContainmentMinutes,
+    InterimMeasure,
+    PlannedAction,
+    StepInput,
+)
+from complaints.steps.history import decision_of
+
+C = TypeVar("C", bound=StepInput)
 
 # Attachment id (as text) -> file name, for the evidence a report or decision names.
 FileNames = Mapping[str, str]
@@ -27,8 +44,8 @@ def latest_decided(steps: Sequence[Step], kind: StepKind) -> Step | None:
     return max(decided, key=lambda s: s.decided_at or s.opened_at, default=None)
 
 
-def _decision(step: Step | None) -> dict[str, Any]:
-    return dict(step.decision or {}) if step else {}
+def _decided(step: Step | None, contract: type[C]) -> C | None:
+    return decision_of(step, contract) if step is not None and step.decision else None
 
 
 def _items_of(steps: Sequence[Step], kind: StepKind, listed_by: Step | None) -> dict[int, Step]:
@@ -36,18 +53,21 @@ def _items_of(steps: Sequence[Step], kind: StepKind, listed_by: Step | None) -> 
     if listed_by is None:
         return {}
     found = {}
-    for step in steps:
-        if step.kind is not kind or "index" not in step.details:
+    for step in (s for s in steps if s.kind is kind):
+        index = details_of(step).index
+        if index is None:
             continue  # not a listed item (e.g. an improvement a dissatisfied survey asked for)
         # Action steps name their plan; those from before they did came from the first.
-        if kind is StepKind.ACTION and step.details.get("plan_step", FIRST_PLAN) != listed_by.key:
+        if kind is StepKind.ACTION and (ACTION.details_of(step).plan_step or FIRST_PLAN) != (
+            listed_by.key
+        ):
             continue
-        found[int(step.details["index"])] = step
+        found[index] = step
     return found
 
 
-def _files(ids: object, names: FileNames) -> str:
-    return ", ".join(names.get(str(i), str(i)) for i in ids) if isinstance(ids, list) else ""
+def _files(ids: Sequence[uuid.UUID], names: FileNames) -> str:
+    return ", ".join(names.get(str(i), str(i)) for i in ids)
 
 
 def complaint_blocks(reader: Reader, complaint: Complaint, steps: Sequence[Step]) -> list[Block]:
@@ -71,14 +91,14 @@ def complaint_blocks(reader: Reader, complaint: Complaint, steps: Sequence[Step]
         ],
     )
     step = latest_decided(steps, StepKind.ASSESSMENT)
-    decision = _decision(step)
+    decision = _decided(step, AssessmentDecision)
     assessment = reader.facts(
         reader.text("assessment"),
         [
-            ("ours", reader.yes_no(decision.get("ours")) if step else ""),
-            ("valid", reader.yes_no(decision.get("valid")) if step else ""),
-            ("immediate_action", decision.get("immediate_action", "")),
-            ("comment", decision.get("comment", "")),
+            ("ours", reader.yes_no(decision.ours) if decision else ""),
+            ("valid", reader.yes_no(decision.valid) if decision else ""),
+            ("immediate_action", decision.immediate_action if decision else ""),
+            ("comment", decision.comment if decision else ""),
             ("decided_by", reader.name(step.decided_by) if step else ""),
             ("decided_at", reader.when(step.decided_at) if step else ""),
         ],
@@ -102,19 +122,21 @@ def meeting_block(reader: Reader, title: str, meeting: Meeting | None) -> Facts:
 
 
 def _item(
-    reader: Reader, planned: Mapping[str, Any], step: Step | None, names: FileNames
+    reader: Reader, planned: InterimMeasure | PlannedAction, step: Step | None, names: FileNames
 ) -> list[tuple[str, str]]:
     """Return the facts of one measure or action: as planned, then as it went."""
-    report = _decision(step) if step and step.status is StepStatus.DECIDED else {}
+    done = step if step and step.status is StepStatus.DECIDED else None
+    # A measure's report and an action's read alike: a note and the evidence.
+    report = _decided(done, ActionReport)
     status = step.status.value if step else "not_started"
     return [
-        ("what", str(planned.get("description", ""))),
-        ("owner", reader.name(step.assignee if step else planned.get("owner"))),
-        ("due", reader.when(step.due_at if step else planned.get("due_at"))),
+        ("what", planned.description),
+        ("owner", reader.name(step.assignee if step else planned.owner)),
+        ("due", reader.when(step.due_at if step else planned.due_at)),
         ("status", reader.text(f"status.{status}")),
-        ("done_at", reader.when(step.decided_at) if report and step else ""),
-        ("report_note", str(report.get("note", ""))),
-        ("evidence_files", _files(report.get("evidence"), names)),
+        ("done_at", reader.when(done.decided_at) if done else ""),
+        ("report_note", report.note if report else ""),
+        ("evidence_files", _files(report.evidence, names) if report else ""),
     ]
 
 
@@ -123,21 +145,21 @@ def containment_blocks(
 ) -> list[Block]:
     """Return the urgent meeting, its minutes, and each interim measure as it went."""
     minutes_step = latest_decided(steps, StepKind.CONTAINMENT)
-    minutes = _decision(minutes_step)
+    minutes = _decided(minutes_step, ContainmentMinutes)
     blocks: list[Block] = [
         meeting_block(reader, reader.text("containment_meeting"), meeting),
         reader.facts(
             reader.text("minutes"),
             [
-                ("summary", minutes.get("summary", "")),
+                ("summary", minutes.summary if minutes else ""),
                 ("decided_by", reader.name(minutes_step.decided_by if minutes_step else None)),
                 ("decided_at", reader.when(minutes_step.decided_at if minutes_step else None)),
             ],
         ),
     ]
     measure_steps = _items_of(steps, StepKind.MEASURE, minutes_step)
-    for index, measure in enumerate(minutes.get("measures", [])):
-        kind = reader.label(f"measure.{measure.get('type')}", str(measure.get("type")))
+    for index, measure in enumerate(minutes.measures if minutes else []):
+        kind = reader.label(f"measure.{measure.type}", measure.type.value)
         title = f"{reader.text('measure')} {index + 1} · {kind}"
         pairs = _item(reader, measure, measure_steps.get(index), names)
         blocks.append(reader.facts(title, pairs))
@@ -149,23 +171,23 @@ def cause_blocks(reader: Reader, steps: Sequence[Step], names: FileNames) -> lis
     step = latest_decided(steps, StepKind.CAUSE_ANALYSIS)
     if step is None:
         return []
-    analysis = _decision(step)
-    category, scope = str(analysis.get("category", "")), str(analysis.get("scope", ""))
-    whys = enumerate(analysis.get("whys", []), 1)
+    analysis = decision_of(step, CauseAnalysis)
+    category, scope = analysis.category.value, analysis.scope.value
+    whys = enumerate(analysis.whys, 1)
     chain = Facts(reader.text("whys"), tuple(Fact(f"{reader.text('why')} {n}", w) for n, w in whys))
     return [
         reader.facts(
             "",
             [
-                ("root_cause", str(analysis.get("root_cause", ""))),
+                ("root_cause", analysis.root_cause),
                 ("category", reader.label(f"ishikawa.{category}", category)),
                 ("scope", reader.label(f"scope.{scope}", scope)),
-                ("affected_batches", str(analysis.get("affected_batches", ""))),
-                ("affected_period", str(analysis.get("affected_period", ""))),
-                ("method", str(step.details.get("method", ""))),
+                ("affected_batches", analysis.affected_batches),
+                ("affected_period", analysis.affected_period),
+                ("method", CAUSE_ANALYSIS.details_of(step).method),
                 ("analyst", reader.name(step.decided_by)),
                 ("decided_at", reader.when(step.decided_at)),
-                ("evidence_files", _files(analysis.get("evidence"), names)),
+                ("evidence_files", _files(analysis.evidence, names)),
             ],
         ),
         chain,
@@ -181,22 +203,22 @@ def actions_blocks(
 ) -> list[Block]:
     """Return the root-cause meeting, its action plan, and each action as it went."""
     plan_step = latest_decided(steps, StepKind.ACTION_PLAN)
-    plan = _decision(plan_step)
+    plan = _decided(plan_step, ActionPlan)
     decided_at = reader.when(plan_step.decided_at if plan_step else None)
     blocks: list[Block] = [
         meeting_block(reader, reader.text("root_cause_meeting"), meeting),
         reader.facts(
             reader.text("action_plan"),
             [
-                ("summary", plan.get("summary", "")),
+                ("summary", plan.summary if plan else ""),
                 ("decided_by", reader.name(plan_step.decided_by if plan_step else None)),
                 ("decided_at", decided_at),
             ],
         ),
     ]
     action_steps = _items_of(steps, StepKind.ACTION, plan_step)
-    for index, action in enumerate(plan.get("actions", [])):
-        kind = reader.label(f"action.{action.get('type')}", str(action.get("type")))
+    for index, action in enumerate(plan.actions if plan else []):
+        kind = reader.label(f"action.{action.type}", action.type.value)
         title = f"{reader.text('action')} {index + 1} · {kind}"
         step = action_steps.get(index)
         pairs = _item(reader, action, step, names)
