@@ -18,7 +18,14 @@ export COMPLAINTS_TEST_POSTGRES_URL
 TEST_DATES ?= "$(shell date -u -d '+1 year' '+%Y-%m-%d %H:%M:%S')" "2027-10-03 02:00:00" \
 	"2027-03-28 00:59:00" "2028-02-29 23:59:00"
 
-.PHONY: install bytecode lock run demo test test-dates lint fmt bench clean
+.PHONY: install debian bytecode lock run demo test test-dates lint fmt bench clean
+
+# Debian packages the tests start for real: Chromium (pages checked where a person clicks)
+# and Dovecot (the IMAP mailbox mail comes in from). Installed once, when missing.
+DEBIAN_PACKAGES := chromium dovecot-imapd
+debian:
+	@command -v chromium >/dev/null && test -x /usr/sbin/dovecot || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES))
 
 # Installs exactly what requirements.lock says (hashes checked), then the project itself.
 $(STAMP): requirements.lock pyproject.toml
@@ -48,7 +55,7 @@ run: bytecode
 demo: bytecode
 	$(PY) scripts/demo.py
 
-test: lint bytecode
+test: lint bytecode debian
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The domain tests with the process clock moved (faketime, Debian's package).
