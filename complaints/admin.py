@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from complaints import repository
-from complaints.audit import first_broken_link
+from complaints.audit import erasures_of, first_broken_link
 from complaints.classification import CorrectionRefused, correct_category
 from complaints.db import session_scope
 from complaints.enums import Locale, OutboxStatus
@@ -34,6 +34,11 @@ def verify_audit(references: Sequence[str]) -> int:
             if seq is not None:
                 broken += 1
                 print(f"{complaint.reference}: chain broken at event #{seq}")
+            for erasure in erasures_of(session, complaint.id):
+                print(
+                    f"{complaint.reference}: {erasure.texts} texts erased at event #{erasure.seq}"
+                    f" on {erasure.at.isoformat()} by {erasure.by}: {erasure.reason}"
+                )
         print(f"{len(complaints)} complaints checked, {broken} with a broken chain")
     return 1 if broken else 0
 
