@@ -142,11 +142,13 @@ def erase(
     reason: str,
     trigger: str,
     at: datetime | None = None,
+    always: bool = False,
 ) -> int:
     """Erase the texts ``choose`` picks from each event of a chain, recorded as one
     ``personal_data.erased`` event (who, when, why, which texts); return how many.
 
-    Nothing is recorded when nothing is left to erase, so erasing twice does nothing.
+    Unless ``always`` (an erasure of the record besides its trail), nothing is recorded
+    when nothing is left to erase, so erasing twice does nothing.
     """
     events = session.scalars(
         select(Event).where(Event.complaint_id == complaint_id).order_by(Event.seq)
@@ -156,7 +158,7 @@ def erase(
         live = [p for p in choose(event) if "salt" in (event.seals or {}).get(p, {})]
         if live:
             targets[event.seq] = sorted(set(live))
-    if not targets:
+    if not targets and not always:
         return 0
     erasure = record_event(
         session,
