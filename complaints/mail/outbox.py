@@ -48,9 +48,7 @@ def enqueue(
     ``now`` is when the decision to send it was made (``created_at``: what "last heard"
     rules read); it is due for delivery at once, on the sender's own clock.
     """
-    existing = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
-    ).first()
+    existing = _queued(session, dedup_key)
     if existing:
         return existing, False
     message_id = uuid.uuid4()
@@ -72,9 +70,8 @@ def enqueue(
         with session.begin_nested():
             session.add(message)
     except IntegrityError:  # another process queued it between our read and our write
-        raced = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
-        ).one()
+        raced = _queued(session, dedup_key)
+        assert raced is not None
         return raced, False
     if complaint_id is not None:
         record_event(
@@ -85,6 +82,12 @@ def enqueue(
             at=message.created_at,
         )
     return message, True
+
+
+def _queued(session: Session, dedup_key: str) -> OutboxMessage | None:
+    return session.scalars(
+        select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
+    ).first()
 
 
 def exists(session: Session, dedup_key: str) -> bool:

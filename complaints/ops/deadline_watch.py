@@ -160,26 +160,7 @@ def periodic_status_updates(
     if days <= 0:
         return []
     interval = timedelta(days=days)
-    with sessions() as session:
-        last_told = (
-            select(OutboxMessage.complaint_id, func.max(OutboxMessage.created_at).label("at"))
-            .join(Complaint, Complaint.id == OutboxMessage.complaint_id)
-            .where(OutboxMessage.recipient == Complaint.complainant_email)
-            .group_by(OutboxMessage.complaint_id)
-            .subquery()
-        )
-        candidates = session.execute(
-            select(Complaint.id, Complaint.received_at, last_told.c.at)
-            .outerjoin(last_told, last_told.c.complaint_id == Complaint.id)
-            # After the answer the complainant has heard what there is to hear; the
-            # survey is the next thing they get.
-            .where(
-                Complaint.stage.not_in([Stage.CLOSED, Stage.FOLLOW_UP]),
-                Complaint.received_at <= now - interval,
-            )
-        ).all()
-    # Read in one query; each complaint due is checked again in its own transaction.
-    open_ids = [cid for cid, received, told in candidates if now - (told or received) >= interval]
+    open_ids = _not_told_within(sessions, interval, now)
     queued: list[uuid.UUID] = []
     for complaint_id in open_ids:
         with sessions.begin() as session:
@@ -205,3 +186,31 @@ def periodic_status_updates(
             if new:
                 queued.append(message.id)
     return queued
+
+
+def _not_told_within(
+    sessions: sessionmaker[Session], interval: timedelta, now: datetime
+) -> list[uuid.UUID]:
+    """Return the open complaints whose complainant heard nothing for ``interval``.
+
+    Read in one query; the caller checks each again in its own transaction.
+    """
+    with sessions() as session:
+        last_told = (
+            select(OutboxMessage.complaint_id, func.max(OutboxMessage.created_at).label("at"))
+            .join(Complaint, Complaint.id == OutboxMessage.complaint_id)
+            .where(OutboxMessage.recipient == Complaint.complainant_email)
+            .group_by(OutboxMessage.complaint_id)
+            .subquery()
+        )
+        candidates = session.execute(
+            select(Complaint.id, Complaint.received_at, last_told.c.at)
+            .outerjoin(last_told, last_told.c.complaint_id == Complaint.id)
+            # After the answer the complainant has heard what there is to hear; the
+            # survey is the next thing they get.
+            .where(
+                Complaint.stage.not_in([Stage.CLOSED, Stage.FOLLOW_UP]),
+                Complaint.received_at <= now - interval,
+            )
+        ).all()
+    return [cid for cid, received, told in candidates if now - (told or received) >= interval]

@@ -164,7 +164,19 @@ def problems(
         for row in rows
         if row[0] >= period.start
     )
-    reopened = session.scalar(
+    reopened = _reopened(session, period, scope)
+    return Problems(
+        kinds["systemic"],
+        kinds["recurring"],
+        kinds["one_off"],
+        kinds["not_analysed"],
+        reopened,
+    )
+
+
+def _reopened(session: Session, period: Period, scope: list[ColumnElement[bool]]) -> int:
+    """Return how many complaints in scope were reopened within the period."""
+    count = session.scalar(
         select(func.count(func.distinct(Event.complaint_id)))
         .join(Complaint, Complaint.id == Event.complaint_id)
         .where(
@@ -174,13 +186,7 @@ def problems(
             *scope,
         )
     )
-    return Problems(
-        kinds["systemic"],
-        kinds["recurring"],
-        kinds["one_off"],
-        kinds["not_analysed"],
-        int(reopened or 0),
-    )
+    return int(count or 0)
 
 
 def _neighbours(rows: Sequence[Any]) -> dict[tuple[str, str], list[datetime]]:

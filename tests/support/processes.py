@@ -6,13 +6,11 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
+from devtools.launcher import BIN, ROOT, wait_http
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
+__all__ = ["BIN", "ROOT", "free_port", "start", "stop", "wait_http"]
 
 
 def free_port() -> int:
@@ -20,21 +18,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
-    """Wait until ``url`` answers 200 while ``process`` lives."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} not up after {seconds} s")
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 
 from complaints.migrate import upgrade
+from devtools import launcher
 from devtools.mailbox import DevMailbox, StoredMessage
 from tests.support.databases import asyncpg_url, postgres_database
 from tests.support.processes import (
-    BIN,
     ROOT,
     flow_run_processes,
     free_port,
@@ -28,9 +28,6 @@ from tests.support.processes import (
     wait_http,
 )
 
-POOL = "complaints"
-
-
 # Server services the tests do not need: suspends never expire, nothing is late or
 # cancelled, and no worker needs marking offline. Each costs the server a loop.
 IDLE_SERVICES = ("PAUSE_EXPIRATIONS", "LATE_RUNS", "CANCELLATION_CLEANUP", "FOREMAN")
@@ -38,18 +35,8 @@ IDLE_SERVICES = ("PAUSE_EXPIRATIONS", "LATE_RUNS", "CANCELLATION_CLEANUP", "FORE
 
 def prefect_env(home: Path, api_port: int) -> dict[str, str]:
     """Return an environment that points Prefect at the test server only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "COMPLAINTS_"))}
-    env.update(
-        PREFECT_HOME=str(home),
-        PREFECT_API_URL=f"http://127.0.0.1:{api_port}/api",
-        PREFECT_SERVER_API_HOST="127.0.0.1",
-        PREFECT_SERVER_API_PORT=str(api_port),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_WORKER_QUERY_SECONDS="0.25",
-        PREFECT_WORKER_PREFETCH_SECONDS="5",
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
-    )
-    return env
+    own = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "COMPLAINTS_"))}
+    return launcher.prefect_env(own, home=home, api_port=api_port, worker_query_seconds=0.25)
 
 
 @dataclass
@@ -70,15 +57,7 @@ class PrefectServer:
     def start(self) -> None:
         """Start the server and deploy prefect.yaml to it."""
         self.launch()
-        env = prefect_env(self.home, self.port)
-        for args in (
-            ["work-pool", "create", POOL, "--type", "process"],
-            ["work-pool", "set-concurrency-limit", POOL, "8"],
-            ["--no-prompt", "deploy", "--all"],
-        ):
-            subprocess.run(
-                [str(BIN / "prefect"), *args], env=env, cwd=ROOT, check=True, capture_output=True
-            )
+        launcher.deploy(prefect_env(self.home, self.port))
         self.set_watch_schedule(active=False)
         self.set_watch_schedule(active=False, name="trend-watch")
 
@@ -110,7 +89,7 @@ class PrefectServer:
         if self.database_url:
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         log = self.home / "server.log"
-        self.process = start([str(BIN / "prefect"), "server", "start"], env, log)
+        self.process = start(launcher.server_command(), env, log)
         wait_http(f"{self.api_url}/health", self.process)
 
     def stop(self) -> None:
@@ -212,10 +191,7 @@ class Stack:
 
     def start_another_worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
         """Start a worker of the stack's kind on the same pool (its log: ``<name>.log``)."""
-        command = {
-            "warm": [str(BIN / "python"), "-m", "flows.warm_worker", "--pool", POOL],
-            "process": [str(BIN / "prefect"), "worker", "start", "--pool", POOL],
-        }[self.worker_kind]
+        command = launcher.worker_command(self.worker_kind)
         return start([*command, *extra], self._env, self.workdir / f"{name}.log")
 
     def holds_no_run_process(self) -> bool:
@@ -226,16 +202,7 @@ class Stack:
     def start_web(self, **overrides: str) -> None:
         env = {**self._env, **overrides}
         self.web = start(
-            [
-                str(BIN / "uvicorn"),
-                "ui_api.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.web_port),
-            ],
-            env,
-            self.workdir / "web.log",
+            launcher.web_command("127.0.0.1", self.web_port), env, self.workdir / "web.log"
         )
         wait_http(f"{self.base_url}/api/health", self.web)
 
