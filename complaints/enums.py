@@ -248,3 +248,4 @@ class EmailKind(StrEnum):
     REVIEW_REPORT = "review_report"
     SIGN_IN = "sign_in"
     TREND_ALERT = "trend_alert"
+    RETENTION_REPORT = "retention_report"
