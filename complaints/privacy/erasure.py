@@ -171,8 +171,10 @@ def _files_to_remove(session: Session, complaint_id: object, settings: Settings)
 
 
 def _forget_dev_mail(settings: Settings, message_ids: set[str]) -> None:
+    # The development mailbox keeps copies of what was sent (make run); a Maildir is there
+    # only where one runs, so production with its own SMTP server has nothing here.
     folder = settings.mailbox_dir
-    if not settings.dev_mailbox_enabled or not (folder / "cur").is_dir() or not message_ids:
+    if not (folder / "cur").is_dir() or not message_ids:
         return
     box = mailbox.Maildir(str(folder), create=False)
     for key in list(box.iterkeys()):

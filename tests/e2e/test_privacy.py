@@ -1,0 +1,302 @@
+"""Personal data on the real stack: one complainant's two complaints and another's, closed;
+the first complainant's export (exactly their records and files), their erasure by an
+operator, and then nothing of theirs anywhere we keep things (database, uploads, outbox,
+the development mailbox, Prefect), the other's intact, every audit chain sound and showing
+the erasure, the reviews' figures unchanged; the retention job on a moved clock."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import uuid
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from complaints.models import Base, Complaint, Event, utcnow
+from complaints.organization import load_organization
+from complaints.reviews.analysis import analyse
+from complaints.reviews.export import review_rows
+from complaints.reviews.figures import Filters
+from complaints.reviews.periods import between
+from complaints.seals import ERASED
+from tests.support.inbox import Inbox, post_form
+from tests.support.links import step_link
+from tests.support.people import complaint_payload
+from tests.support.prefect_scan import everything_prefect_holds
+from tests.support.stack import PrefectServer, Stack, eventually
+
+pytestmark = pytest.mark.e2e
+HANDLER = "li.wei@acme.example"  # owns kettles in samples/organization.toml
+LEAD = "zhang.min@acme.example"
+_SIGN_IN = re.compile(r"https?://\S+?(/reviews/sign-in/[A-Za-z0-9_-]+)")
+_EXPORT = re.compile(r"https?://\S+?(/privacy/export/[A-Za-z0-9_-]+)")
+
+
+def _pdf(tag: str) -> bytes:
+    return f"%PDF-1.7\n% receipt of {tag}\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".encode()
+
+
+def _close_not_ours(
+    stack: Stack, server: PrefectServer, payload: dict[str, Any], *, ask: bool
+) -> dict[str, Any]:
+    """File a complaint and close it the shortest way: assessed not ours (after a question
+    the complainant answers with a file, if ``ask``)."""
+    created = stack.file_complaint(payload)
+    reference, email = created["reference"], payload["complainant"]["email"]
+    inbox = Inbox(stack, reference)
+    run_id = eventually(
+        lambda: stack.complaint(created["id"])["flow_run_id"], seconds=240, what="run id"
+    )
+    server.wait_suspended_at(run_id, "assessment-1")
+    assessment = step_link(inbox.next(HANDLER, "待评估")[0])
+    case = {
+        "id": created["id"],
+        "reference": reference,
+        "run_id": run_id,
+        "status_url": created["status_url"],
+    }
+    if ask:
+        post_form(assessment, {"ours": "ask", "question": "Please send the receipt."})
+        server.wait_suspended_at(run_id, "info-request-1")
+        answer_link = step_link(inbox.next(email, "关于您的投诉")[0])
+        case["answer"] = f"My receipt, {payload['complainant']['name']} {uuid.uuid4().hex[:6]}"
+        case["file"] = _pdf(payload["complainant"]["name"])
+        answered = post_form(
+            answer_link,
+            {"answer": case["answer"]},
+            files=[("files", ("receipt.pdf", case["file"], "application/pdf"))],
+        )
+        assert answered.status_code == 200
+        assessment = step_link(inbox.next(HANDLER, "待评估")[0])
+    decided = post_form(
+        assessment,
+        {
+            "ours": "no",
+            "valid": "no",
+            "grade": "grumble",
+            "explanation": "Another appliance leaked.",
+        },
+    )
+    assert decided.status_code == 200
+    eventually(
+        lambda: server.flow_run(run_id)["state"]["type"] == "COMPLETED", seconds=120, what="closed"
+    )
+    return case
+
+
+def _admin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    env = stack.env(COMPLAINTS_MAILBOX_DIR=str(stack.mailbox.store.path))
+    return subprocess.run(
+        [sys.executable, "-m", "complaints.admin", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _database_text(sessions: sessionmaker[Session]) -> str:
+    """Every text column of every table, as one string."""
+    with sessions() as session:
+        rows = [
+            [str(value) for value in row]
+            for table in Base.metadata.sorted_tables
+            for row in session.execute(select(table)).all()
+        ]
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _files_text(folder: Path) -> bytes:
+    return b"\n".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def _mailbox_text(stack: Stack) -> str:
+    return "\n".join(
+        m.to + m.subject + m.part("plain") + m.part("html") for m in stack.mailbox.store.messages()
+    )
+
+
+def _signed_in(stack: Stack, client: httpx.Client) -> str:
+    """Sign the lead in to the reviews area through the emailed link; return the guard."""
+
+    def links() -> list[str]:
+        return [
+            found
+            for m in stack.mailbox.store.messages()
+            if LEAD in m.to
+            for found in _SIGN_IN.findall(m.part("plain"))
+        ]
+
+    before = len(links())
+    assert client.post("/reviews/sign-in", data={"email": LEAD}).status_code == 200
+    link = eventually(lambda: len(links()) > before and links()[-1], what="sign-in link")
+    assert client.post(link).status_code == 303
+    guard = re.search(r'name="guard" value="([0-9a-f]+)"', client.get("/reviews").text)
+    assert guard
+    return guard.group(1)
+
+
+def _review(sessions: sessionmaker[Session], stack: Stack) -> tuple[Any, ...]:
+    org = load_organization(stack.organization_file)
+    today = utcnow().astimezone(org.zone_of()).date()
+    period = between(today - timedelta(days=1), today + timedelta(days=1), org.zone_of())
+    with sessions() as session:
+        figures = analyse(session, org, period)
+        rows = review_rows(session, period, Filters(), org.zone_of())
+    return figures, rows
+
+
+def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_the_same(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    first = complaint_payload()
+    other = complaint_payload()
+    theirs = [
+        _close_not_ours(stack, prefect_server, first, ask=True),
+        _close_not_ours(stack, prefect_server, first, ask=False),
+    ]
+    kept = _close_not_ours(stack, prefect_server, other, ask=True)
+    review_before = _review(stack_sessions, stack)
+    assert {c["reference"] for c in [*theirs, kept]} <= {r[0] for r in review_before[1]}
+
+    # 1. A quality lead exports the first complainant's data; the link works once.
+    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+        guard = _signed_in(stack, client)
+        made = client.post(
+            "/reviews/privacy/export", data={"guard": guard, "whose": theirs[1]["reference"]}
+        )
+        assert made.status_code == 200
+        found = _EXPORT.search(made.text)
+        assert found
+        assert client.get(found.group(1)).status_code == 200
+        download = client.post(found.group(1))
+        assert download.status_code == 200
+        assert client.post(found.group(1)).status_code == 404
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    names = archive.namelist()
+    assert {n.split("/")[1] for n in names if n.startswith("complaints/")} == {
+        c["reference"] for c in theirs
+    }
+    person = json.loads(archive.read("complainant.json"))
+    assert (person["name"], person["email"]) == (
+        first["complainant"]["name"],
+        first["complainant"]["email"],
+    )
+    files = [archive.read(n) for n in names if "/files/" in n]
+    assert files == [theirs[0]["file"]]
+    record = json.loads(archive.read(f"complaints/{theirs[0]['reference']}/record.json"))
+    assert record["your_answers"][0]["decision"]["answer"] == theirs[0]["answer"]
+    for case in theirs:  # the emails we sent them: acknowledgement, explanation (question)
+        assert sum(f"{case['reference']}/emails/" in n and n.endswith(".txt") for n in names) >= 2
+    whole = b"".join(archive.read(n) for n in names).decode("utf-8", "replace")
+    assert other["complainant"]["email"] not in whole and kept["answer"] not in whole
+
+    # 2. An operator erases them.
+    erased = _admin(
+        stack,
+        "erase",
+        "--email",
+        first["complainant"]["email"],
+        "--reason",
+        "asked by email",
+        "--by",
+        "zhang-min",
+    )
+    assert erased.returncode == 0, erased.stderr
+    assert "2 complaints erased" in erased.stdout
+
+    # 3. Nothing of theirs where we keep things; the other complainant's all there.
+    gone = [
+        first["complainant"]["name"],
+        first["complainant"]["email"],
+        first["complainant"]["phone"],
+        theirs[0]["answer"],
+    ]
+    still = [
+        other["complainant"]["name"],
+        other["complainant"]["email"],
+        other["complainant"]["phone"],
+        kept["answer"],
+    ]
+    database = _database_text(stack_sessions)
+    uploads = _files_text(stack.workdir / "uploads")
+    mailbox = _mailbox_text(stack)
+    for text in gone:
+        assert text not in database and text.encode() not in uploads and text not in mailbox
+    assert all(text in database for text in still)
+    assert other["complainant"]["name"].encode() in uploads
+    assert other["complainant"]["email"] in mailbox
+    with stack_sessions() as session:
+        for case, erased_now in ((theirs[0], True), (theirs[1], True), (kept, False)):
+            addresses = session.scalars(
+                select(Event.client_addr).where(
+                    Event.complaint_id == uuid.UUID(case["id"]), Event.actor == "complainant"
+                )
+            ).all()
+            assert all(a is None for a in addresses) if erased_now else any(addresses)
+    for case in [*theirs, kept]:
+        held = everything_prefect_holds(prefect_server, case["run_id"], "Closed: not our problem")
+        assert case["reference"] in held
+        assert [t for t in gone + still if t in held] == []
+    assert httpx.get(theirs[0]["status_url"], timeout=10).status_code == 404
+    assert httpx.get(kept["status_url"], timeout=10).status_code == 200
+
+    # 4. Every chain verifies and shows the erasure; reviews count as before.
+    audit = _admin(stack, "verify-audit")
+    assert audit.returncode == 0 and " 0 with a broken chain" in audit.stdout, audit.stdout
+    for case in theirs:
+        erasure = rf"{case['reference']}: \d+ texts erased at event #\d+ on \S+ by zhang-min"
+        assert re.search(erasure + ": asked by email", audit.stdout)
+    assert kept["reference"] + ":" not in audit.stdout
+    assert _review(stack_sessions, stack) == review_before
+
+    # 5. Retention, three years on: the other complainant's data goes too; a second run
+    # finds nothing left; each run leaves an artifact of counts.
+    later = utcnow() + timedelta(days=1096)
+    runs = [_run_retention(prefect_server, later) for _ in range(2)]
+    with stack_sessions() as session:
+        assert session.get_one(Complaint, uuid.UUID(kept["id"])).complainant_email == ERASED
+    first_run, second_run = (_artifact(prefect_server, run) for run in runs)
+    assert re.search(r"\| complaints \| [1-9]\d* \|", first_run)
+    assert "| complaints | 0 |" in second_run and "| files | 0 |" in second_run
+    report = eventually(
+        lambda: [m for m in stack.mailbox.store.messages() if LEAD in m.to and "RET-" in m.subject],
+        what="the retention report",
+    )
+    assert len(report) == 1  # the second run erased nothing, so it told nothing
+    for run in runs:
+        held = everything_prefect_holds(prefect_server, run, "retention:")
+        assert [t for t in gone + still if t in held] == []
+
+
+def _run_retention(server: PrefectServer, as_of: Any) -> str:
+    deployment = server.get("/deployments/name/privacy-retention/privacy-retention")
+    run = server.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        {"parameters": {"as_of": as_of.isoformat()}},
+    )
+    eventually(
+        lambda: server.flow_run(run["id"])["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"),
+        seconds=180,
+        what="the retention run",
+    )
+    assert server.flow_run(run["id"])["state"]["type"] == "COMPLETED"
+    return str(run["id"])
+
+
+def _artifact(server: PrefectServer, run_id: str) -> str:
+    found = server.post(
+        "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}, "limit": 10}
+    )
+    [artifact] = [a for a in found if a["key"] == "privacy-retention"]
+    return str(artifact["data"])
