@@ -112,20 +112,29 @@ def _complaints_of(session: Session, email: str | None, reference: str | None) -
     return found
 
 
-def erase_personal_data(email: str | None, reference: str | None, *, by: str, reason: str) -> int:
-    """Erase a complainant's personal data (every closed complaint of theirs), with why."""
+def erase_personal_data(
+    email: str | None, reference: str | None, *, by: str, reason: str, close: bool = False
+) -> int:
+    """Erase a complainant's personal data (every complaint of theirs), with why; an open
+    one is refused unless ``close`` (then it is closed with the reason, its run cancelled)."""
     settings = get_settings()
     done = Erased()
     with session_scope() as session:
         found = _complaints_of(session, email, reference)
         still_open = [c.reference for c in found if c.stage is not Stage.CLOSED]
-        if still_open:
-            print(f"close these first: {', '.join(still_open)}", file=sys.stderr)
+        if still_open and not close:
+            print(f"close these first (or --close): {', '.join(still_open)}", file=sys.stderr)
             return 2
         for complaint in found:
             done.add(
                 erase_complaint(
-                    session, complaint, by=by, reason=reason, settings=settings, now=utcnow()
+                    session,
+                    complaint,
+                    by=by,
+                    reason=reason,
+                    settings=settings,
+                    now=utcnow(),
+                    close_open=close,
                 )
             )
     done.remove_after_commit(settings)
@@ -164,6 +173,9 @@ def _add_privacy_commands(commands: Any) -> None:
         command.add_argument("--by", default="operator", help="who asks for it")
         if name == "erase":
             command.add_argument("--reason", required=True)
+            command.add_argument(
+                "--close", action="store_true", help="close open complaints (runs cancelled)"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_privacy_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "erase":
-        return erase_personal_data(args.email, args.reference, by=args.by, reason=args.reason)
+        return erase_personal_data(
+            args.email, args.reference, by=args.by, reason=args.reason, close=args.close
+        )
     if args.command == "export":
         return export_personal_data(args.email, args.reference, by=args.by)
     if args.command == "verify-audit":

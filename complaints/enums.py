@@ -42,6 +42,8 @@ class Stage(StrEnum):
 
 class Resolution(StrEnum):
     NOT_OURS = "not_ours"
+    # Closed at the complainant's request to erase their personal data (complaints.privacy).
+    WITHDRAWN = "withdrawn"
     # The complainant accepted the response.
     RESOLVED = "resolved"
     # Not accepted after the last round: pointed to external dispute resolution (ISO 10003).
@@ -151,6 +153,9 @@ class RunStatus(StrEnum):
     STARTED = "started"
     # Reopened after closing: the finished run is to be started again.
     RESTART = "restart"
+    # Closed to erase the complainant's personal data: its run is to be cancelled.
+    CANCEL = "cancel"
+    CANCELLED = "cancelled"
 
 
 class OutboxStatus(StrEnum):
@@ -197,6 +202,7 @@ class EventKind(StrEnum):
     PERSONAL_DATA_ERASED = "personal_data.erased"
     # Everything held about the complainant exported for them (access right).
     PERSONAL_DATA_EXPORTED = "personal_data.exported"
+    RUN_CANCELLED = "run.cancelled"
 
 
 class MeetingPurpose(StrEnum):

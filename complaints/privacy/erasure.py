@@ -25,6 +25,7 @@ from complaints.models import (
     OutboxMessage,
     Step,
 )
+from complaints.privacy.closing import close_to_erase
 from complaints.privacy.exports import forget_exports
 from complaints.privacy.personal import (
     erasable_fields,
@@ -201,14 +202,18 @@ def erase_complaint(
     settings: Settings,
     now: datetime,
     trigger: str = ON_REQUEST,
+    close_open: bool = False,
 ) -> Erased:
     """Erase a closed complaint's personal data everywhere we hold it; record who, why.
 
-    Raises ErasureRefused for an open complaint: it is closed first (ISO 10002 7.9).
-    The caller commits, then calls ``remove_after_commit``.
+    Raises ErasureRefused for an open complaint, unless ``close_open``: then it is
+    closed first, with the reason, and its run cancelled (ISO 10002 7.9). The caller
+    commits, then calls ``remove_after_commit``.
     """
     if complaint.stage is not Stage.CLOSED:
-        raise ErasureRefused(complaint.reference)
+        if not close_open:
+            raise ErasureRefused(complaint.reference)
+        close_to_erase(session, complaint, by=by, reason=reason, now=now)
     if complaint.erased_at is not None:
         return Erased()
     strings = personal_strings(complaint)

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.audit import erasures_of, first_broken_link
-from complaints.enums import DecisionChannel, Resolution, StepKind
+from complaints.enums import DecisionChannel, Resolution, RunStatus, Stage, StepKind, StepStatus
 from complaints.files.uploads import store_generated, store_uploads, stored_path
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
 from complaints.models import Attachment, Complaint, Event, LinkToken, OutboxMessage, Step
 from complaints.organization import load_organization
+from complaints.privacy.closing import note_run_cancelled, runs_to_cancel
 from complaints.privacy.erasure import ErasureRefused, complaints_of, erase_complaint
 from complaints.privacy.exports import find_export, make_export, take_export
 from complaints.seals import ERASED
@@ -177,6 +178,50 @@ def test_erasure_removes_a_complainants_data_everywhere_and_keeps_the_rest(
         for text in (other.name, other.email, other.phone, other.answer, IP):
             assert text in kept
         assert complaints_of(session, email=theirs[0].email) == []
+
+
+def test_an_open_complaint_is_erased_only_by_closing_it_with_its_run_to_cancel(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    with sessions.begin() as session:
+        complaint = service.file_complaint(session, ComplaintIn(**complaint_payload()), ORG)
+        opening.open_step(
+            session,
+            complaint,
+            kind=StepKind.ASSESSMENT,
+            key="assessment-1",
+            assignee=complaint.handler,
+            due_at=NOW + timedelta(days=1),
+            secret=settings.secret_key.get_secret_value(),
+            link_grace=timedelta(hours=1),
+        )
+        with pytest.raises(ErasureRefused):
+            erase_complaint(
+                session, complaint, by="zhang-min", reason="r", settings=settings, now=NOW
+            )
+        done = erase_complaint(
+            session,
+            complaint,
+            by="zhang-min",
+            reason="asked to be forgotten",
+            settings=settings,
+            now=NOW,
+            close_open=True,
+        )
+        assert done.complaints == 1
+        assert (complaint.stage, complaint.resolution) == (Stage.CLOSED, Resolution.WITHDRAWN)
+        assert complaint.run_status is RunStatus.CANCEL
+        steps = session.scalars(select(Step).where(Step.complaint_id == complaint.id)).all()
+        assert [s.status for s in steps] == [StepStatus.CANCELLED]
+        assert runs_to_cancel(session) == [(complaint.id, None)]
+        note_run_cancelled(session, complaint.id)
+        assert runs_to_cancel(session) == []
+        assert first_broken_link(session, complaint.id) is None
+        kinds = session.scalars(
+            select(Event.kind).where(Event.complaint_id == complaint.id).order_by(Event.seq)
+        ).all()
+        assert kinds[-3:] == ["complaint.closed", "personal_data.erased", "run.cancelled"]
 
 
 def test_an_open_complaint_is_not_erased(sessions: sessionmaker[Session], tmp_path: Path) -> None:

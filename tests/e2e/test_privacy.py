@@ -300,3 +300,37 @@ def _artifact(server: PrefectServer, run_id: str) -> str:
     )
     [artifact] = [a for a in found if a["key"] == "privacy-retention"]
     return str(artifact["data"])
+
+
+def test_erasing_an_open_complaint_closes_it_and_cancels_its_waiting_run(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    payload = complaint_payload()
+    created = stack.file_complaint(payload)
+    run_id = eventually(
+        lambda: stack.complaint(created["id"])["flow_run_id"], seconds=240, what="run id"
+    )
+    prefect_server.wait_suspended_at(run_id, "assessment-1")
+    email = payload["complainant"]["email"]
+    refused = _admin(stack, "erase", "--email", email, "--reason", "asked")
+    assert refused.returncode == 2 and created["reference"] in refused.stderr
+    erased = _admin(stack, "erase", "--email", email, "--reason", "asked", "--close")
+    assert erased.returncode == 0, erased.stderr
+    state = eventually(
+        lambda: (s := prefect_server.flow_run(run_id)["state"])["type"] == "CANCELLED" and s,
+        seconds=60,
+        what="the run cancelled",
+    )
+    assert "personal data" in state["message"]
+
+    def cancelled() -> Complaint | None:
+        with stack_sessions() as session:
+            held = session.get_one(Complaint, uuid.UUID(created["id"]))
+            return held if held.run_status.value == "cancelled" else None
+
+    complaint = eventually(cancelled, what="the cancellation recorded")
+    progress = stack.complaint(created["id"])
+    assert (progress["stage"], progress["resolution"]) == ("closed", "withdrawn")
+    audit = _admin(stack, "verify-audit", created["reference"])
+    assert audit.returncode == 0 and "texts erased" in audit.stdout
+    assert complaint.complainant_email == ERASED

@@ -32,7 +32,7 @@ from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 from prefect.server.schemas.schedules import CronSchedule as ServerCronSchedule
-from prefect.states import AwaitingRetry, Crashed
+from prefect.states import AwaitingRetry, Cancelled, Crashed
 
 import suspensions
 
@@ -126,6 +126,17 @@ class PrefectRuns(Deployment):
         if crashed is not None:
             await self.client.set_flow_run_state(run.id, Crashed(message=crashed), force=True)
         await self.client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
+
+    async def cancel(self, flow_run_id: uuid.UUID) -> None:
+        """Cancel a run whose complaint was closed to erase its complainant's data (a
+        waiting run is Suspended: forcing the state ends it without waking it)."""
+        run = await self.read(flow_run_id)
+        if not is_final(run):
+            await self.client.set_flow_run_state(
+                flow_run_id,
+                Cancelled(message="complaint closed to erase personal data"),
+                force=True,
+            )
 
     async def forget_unanswered_suspensions(self, run: FlowRun) -> None:
         """Let a run that is started again wait again at the steps nobody answered."""

@@ -50,7 +50,8 @@ async def erase_personal_data(
     _ = translator(locale_of(lead))
     reason = str(form.get("reason") or "").strip()[:2000]
     found = _whose(db, str(form.get("whose") or ""))
-    still_open = [c.reference for c in found if c.stage is not Stage.CLOSED]
+    close = form.get("close") == "yes"
+    still_open = [c.reference for c in found if c.stage is not Stage.CLOSED and not close]
     error = (
         _("privacy.error.whose")
         if not found
@@ -66,7 +67,13 @@ async def erase_personal_data(
     for complaint in found:
         done.add(
             erase_complaint(
-                db, complaint, by=lead.key, reason=reason, settings=settings, now=utcnow()
+                db,
+                complaint,
+                by=lead.key,
+                reason=reason,
+                settings=settings,
+                now=utcnow(),
+                close_open=close,
             )
         )
     db.commit()
