@@ -19,10 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.models import Base, Complaint, Event, utcnow
+from complaints.models import Base, Complaint, Event, Review, utcnow
 from complaints.organization import load_organization
 from complaints.reviews.analysis import analyse
 from complaints.reviews.export import review_rows
@@ -259,6 +260,10 @@ def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_t
         assert re.search(erasure + ": asked by email", audit.stdout)
     assert kept["reference"] + ":" not in audit.stdout
     assert _review(stack_sessions, stack) == review_before
+    # What outlives the record (ISO 10002 8.6 keeps reviews): a review's files and email,
+    # and our logs, hold no complainant's name, address or phone, erased or not.
+    outliving = _review_run_texts(stack, prefect_server, stack_sessions) + _logs(stack)
+    assert [t for t in gone + still if t in outliving] == []
 
     # 5. Retention, three years on: the other complainant's data goes too; a second run
     # finds nothing left; each run leaves an artifact of counts.
@@ -277,6 +282,49 @@ def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_t
     for run in runs:
         held = everything_prefect_holds(prefect_server, run, "retention:")
         assert [t for t in gone + still if t in held] == []
+
+
+def _review_run_texts(stack: Stack, server: PrefectServer, sessions: sessionmaker[Session]) -> str:
+    """Run a review of the days around today; return its files' and email's texts and
+    what Prefect holds of its run."""
+    org = load_organization(stack.organization_file)
+    today = utcnow().astimezone(org.zone_of()).date()
+    deployment = server.get("/deployments/name/complaint-review/complaint-review")
+    days = {"first_day": str(today - timedelta(days=1)), "last_day": str(today + timedelta(days=1))}
+    run = server.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        {"parameters": {"period": "days", **days, "recipients": ["zhang-min"]}},
+    )
+    eventually(
+        lambda: server.flow_run(run["id"])["state"]["type"] == "COMPLETED",
+        seconds=180,
+        what="the review run",
+    )
+    with sessions() as session:
+        review = session.scalars(select(Review).where(Review.key == f"flow-run:{run['id']}")).one()
+        kept = [
+            (f.filename, stack.workdir / "uploads" / f.id.hex[:2] / f.id.hex) for f in review.files
+        ]
+    texts = [everything_prefect_holds(server, run["id"], "issued")]
+    for name, path in kept:
+        data = path.read_bytes()
+        if name.endswith(".pdf"):
+            texts += [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+        elif name.endswith(".xlsx"):
+            with zipfile.ZipFile(io.BytesIO(data)) as book:
+                texts += [book.read(n).decode() for n in book.namelist()]
+        elif name.endswith(".csv"):
+            texts.append(data.decode("utf-8-sig"))
+    [mail] = eventually(lambda: stack.mail_to(LEAD, review.period_label), what="review email")
+    assert len(texts) > 3
+    return "\n".join([*texts, mail.part("plain"), mail.part("html")])
+
+
+def _logs(stack: Stack) -> str:
+    """The web app's and the worker's logs (the runs' own logs are in Prefect)."""
+    logs = {p.name: p.read_text(errors="replace") for p in stack.workdir.glob("*.log")}
+    assert {"web.log", "worker.log"} <= set(logs) and all(logs.values())
+    return "\n".join(logs.values())
 
 
 def _run_retention(server: PrefectServer, as_of: Any) -> str:
