@@ -153,9 +153,10 @@ class RunStatus(StrEnum):
     STARTED = "started"
     # Reopened after closing: the finished run is to be started again.
     RESTART = "restart"
-    # Closed to erase the complainant's personal data: its run is to be cancelled.
-    CANCEL = "cancel"
-    CANCELLED = "cancelled"
+    # The complainant's personal data erased: the run is to be cancelled if it still
+    # waits, and what Prefect stored of its answers deleted; then it is forgotten.
+    FORGET = "forget"
+    FORGOTTEN = "forgotten"
 
 
 class OutboxStatus(StrEnum):
@@ -202,7 +203,7 @@ class EventKind(StrEnum):
     PERSONAL_DATA_ERASED = "personal_data.erased"
     # Everything held about the complainant exported for them (access right).
     PERSONAL_DATA_EXPORTED = "personal_data.exported"
-    RUN_CANCELLED = "run.cancelled"
+    RUN_FORGOTTEN = "run.forgotten"
 
 
 class MeetingPurpose(StrEnum):

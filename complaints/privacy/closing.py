@@ -1,6 +1,6 @@
-"""Closing an open complaint so that its complainant's personal data can be erased: its
-waiting steps are cancelled and its run is to be cancelled in Prefect (ISO 10002 7.9: the
-complaint is closed, with the reason in its record)."""
+"""An erased complaint's run: an open complaint is closed first, so that its complainant's
+personal data can be erased (ISO 10002 7.9: closed, with the reason in its record), and
+its run is then to be cancelled if it still waits and forgotten in Prefect."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from complaints.enums import EventKind, Resolution, RunStatus, Stage, StepStatus
 from complaints.intake import service
 from complaints.models import Complaint, Step
 
+# Runs forgotten per round of the web app's loop (a retention pass may erase many).
+PER_ROUND = 50
+
 
 def close_to_erase(
     session: Session, complaint: Complaint, *, by: str, reason: str, now: datetime
 ) -> None:
-    """Close an open complaint as withdrawn, cancel its waiting steps and ask for its run
-    to be cancelled (the web app's loop does it: the domain does not talk to Prefect)."""
+    """Close an open complaint as withdrawn, with the reason, and cancel its waiting steps."""
     if complaint.stage is Stage.CLOSED:
         return
     session.execute(
@@ -31,20 +33,27 @@ def close_to_erase(
     )
     service.close(session, complaint.id, Resolution.WITHDRAWN, {"by": by, "reason": reason})
     complaint.closed_at = now
-    complaint.run_status = RunStatus.CANCEL
 
 
-def runs_to_cancel(session: Session) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
-    """Return the complaints closed to erase whose run is still to be cancelled."""
+def forget_run(complaint: Complaint) -> None:
+    """Ask for an erased complaint's run to be forgotten in Prefect (the web app's loop
+    does it: the domain does not talk to Prefect)."""
+    complaint.run_status = RunStatus.FORGET
+
+
+def runs_to_forget(session: Session) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+    """Return erased complaints whose run is still to be forgotten (complaint, run)."""
     rows = session.execute(
-        select(Complaint.id, Complaint.flow_run_id).where(Complaint.run_status == RunStatus.CANCEL)
+        select(Complaint.id, Complaint.flow_run_id)
+        .where(Complaint.run_status == RunStatus.FORGET)
+        .limit(PER_ROUND)
     )
     return [(row.id, row.flow_run_id) for row in rows]
 
 
-def note_run_cancelled(session: Session, complaint_id: uuid.UUID) -> None:
-    """Record that a complaint's run was cancelled (or never started)."""
+def note_run_forgotten(session: Session, complaint_id: uuid.UUID) -> None:
+    """Record that a complaint's run was cancelled (if it waited) and forgotten in Prefect."""
     complaint = session.get_one(Complaint, complaint_id)
-    if complaint.run_status is RunStatus.CANCEL:
-        complaint.run_status = RunStatus.CANCELLED
-        record_event(session, complaint_id, EventKind.RUN_CANCELLED)
+    if complaint.run_status is RunStatus.FORGET:
+        complaint.run_status = RunStatus.FORGOTTEN
+        record_event(session, complaint_id, EventKind.RUN_FORGOTTEN)

@@ -25,7 +25,7 @@ from complaints.models import (
     OutboxMessage,
     Step,
 )
-from complaints.privacy.closing import close_to_erase
+from complaints.privacy.closing import close_to_erase, forget_run
 from complaints.privacy.exports import forget_exports
 from complaints.privacy.personal import (
     erasable_fields,
@@ -207,7 +207,8 @@ def erase_complaint(
     """Erase a closed complaint's personal data everywhere we hold it; record who, why.
 
     Raises ErasureRefused for an open complaint, unless ``close_open``: then it is
-    closed first, with the reason, and its run cancelled (ISO 10002 7.9). The caller
+    closed first, with the reason (ISO 10002 7.9). Its run is then cancelled if it still
+    waits, and what Prefect stored of its answers deleted, by the web app. The caller
     commits, then calls ``remove_after_commit``.
     """
     if complaint.stage is not Stage.CLOSED:
@@ -243,6 +244,7 @@ def erase_complaint(
         always=True,
     )
     complaint.erased_at = now
+    forget_run(complaint)
     session.flush()
     return Erased(
         complaints=1,

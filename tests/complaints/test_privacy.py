@@ -21,7 +21,7 @@ from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
 from complaints.models import Attachment, Complaint, Event, LinkToken, OutboxMessage, Step
 from complaints.organization import load_organization
-from complaints.privacy.closing import note_run_cancelled, runs_to_cancel
+from complaints.privacy.closing import note_run_forgotten, runs_to_forget
 from complaints.privacy.erasure import ErasureRefused, complaints_of, erase_complaint
 from complaints.privacy.exports import find_export, make_export, take_export
 from complaints.seals import ERASED
@@ -180,7 +180,7 @@ def test_erasure_removes_a_complainants_data_everywhere_and_keeps_the_rest(
         assert complaints_of(session, email=theirs[0].email) == []
 
 
-def test_an_open_complaint_is_erased_only_by_closing_it_with_its_run_to_cancel(
+def test_an_open_complaint_is_erased_only_by_closing_it_with_its_run_to_forget(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     settings = _settings(tmp_path)
@@ -211,17 +211,17 @@ def test_an_open_complaint_is_erased_only_by_closing_it_with_its_run_to_cancel(
         )
         assert done.complaints == 1
         assert (complaint.stage, complaint.resolution) == (Stage.CLOSED, Resolution.WITHDRAWN)
-        assert complaint.run_status is RunStatus.CANCEL
+        assert complaint.run_status is RunStatus.FORGET
         steps = session.scalars(select(Step).where(Step.complaint_id == complaint.id)).all()
         assert [s.status for s in steps] == [StepStatus.CANCELLED]
-        assert runs_to_cancel(session) == [(complaint.id, None)]
-        note_run_cancelled(session, complaint.id)
-        assert runs_to_cancel(session) == []
+        assert (complaint.id, None) in runs_to_forget(session)
+        note_run_forgotten(session, complaint.id)
+        assert (complaint.id, None) not in runs_to_forget(session)
         assert first_broken_link(session, complaint.id) is None
         kinds = session.scalars(
             select(Event.kind).where(Event.complaint_id == complaint.id).order_by(Event.seq)
         ).all()
-        assert kinds[-3:] == ["complaint.closed", "personal_data.erased", "run.cancelled"]
+        assert kinds[-3:] == ["complaint.closed", "personal_data.erased", "run.forgotten"]
 
 
 def test_an_open_complaint_is_not_erased(sessions: sessionmaker[Session], tmp_path: Path) -> None:

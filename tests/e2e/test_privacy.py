@@ -245,6 +245,18 @@ def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_t
                 )
             ).all()
             assert all(a is None for a in addresses) if erased_now else any(addresses)
+
+    # What Prefect stored of the erased complaints' answers is deleted; the other's stays.
+    def inputs(run_id: str) -> list[Any]:
+        found = prefect_server.post(
+            f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 100}
+        )
+        return list(found)
+
+    for case in theirs:
+        run_id = case["run_id"]
+        eventually(lambda run=run_id: not inputs(run), what="the run's inputs deleted")
+    assert inputs(kept["run_id"])
     for case in [*theirs, kept]:
         held = everything_prefect_holds(prefect_server, case["run_id"], "Closed: not our problem")
         assert case["reference"] in held
@@ -374,7 +386,7 @@ def test_erasing_an_open_complaint_closes_it_and_cancels_its_waiting_run(
     def cancelled() -> Complaint | None:
         with stack_sessions() as session:
             held = session.get_one(Complaint, uuid.UUID(created["id"]))
-            return held if held.run_status.value == "cancelled" else None
+            return held if held.run_status.value == "forgotten" else None
 
     complaint = eventually(cancelled, what="the cancellation recorded")
     progress = stack.complaint(created["id"])
