@@ -28,6 +28,7 @@ from complaints.models import (
 from complaints.privacy.closing import close_to_erase, forget_run
 from complaints.privacy.exports import forget_exports
 from complaints.privacy.personal import (
+    erasable,
     erasable_fields,
     erased_texts,
     mentions,
@@ -188,7 +189,7 @@ def _texts_to_erase(event: Event, texts: set[str], strings: set[str]) -> list[st
     chosen = []
     for pointer, text in sealable(event.actor, event.client_addr, event.data or {}).items():
         theirs = pointer == CLIENT_ADDR and event.actor == COMPLAINANT
-        if theirs or text in texts or (text != ERASED and mentions(text, strings)):
+        if theirs or (erasable(text) and (text in texts or mentions(text, strings))):
             chosen.append(pointer)
     return chosen
 

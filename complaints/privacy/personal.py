@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from complaints.enums import StepKind
@@ -13,6 +14,14 @@ from complaints.steps.catalogue import spec_of
 WRITTEN_TO_THEM = frozenset({"explanation", "question"})
 # Shorter texts (a two-letter name) would match words of other texts by chance.
 SHORTEST = 4
+# A key, code or id (a grade, a measure type, a person key, a uuid, a JSON pointer): what
+# the reviews count by, never the complainant's words, even if their remedy reads "repair".
+_KEY = re.compile(r"[a-z0-9][a-z0-9_./:\-]*")
+
+
+def is_key(text: str) -> bool:
+    """Tell whether a text is a key or code rather than someone's words."""
+    return _KEY.fullmatch(text) is not None
 
 
 def personal_strings(complaint: Complaint) -> set[str]:
@@ -33,6 +42,11 @@ def mentions(text: str, strings: set[str]) -> bool:
     return any(s in lowered for s in strings)
 
 
+def erasable(text: str) -> bool:
+    """Tell whether a text may be erased for mentioning the complainant (not a key)."""
+    return text != ERASED and not is_key(text)
+
+
 def erasable_fields(kind: StepKind) -> frozenset[str]:
     """Return a step kind's decision fields that are the complainant's or written to them."""
     return spec_of(kind).contract.private_fields | WRITTEN_TO_THEM
@@ -50,7 +64,7 @@ def scrub(value: Any, strings: set[str], fields: frozenset[str] = frozenset()) -
         }
     if isinstance(value, list):
         return [scrub(item, strings) for item in value]
-    if isinstance(value, str) and value != ERASED and mentions(value, strings):
+    if isinstance(value, str) and erasable(value) and mentions(value, strings):
         return ERASED
     return value
 

@@ -24,6 +24,7 @@ from complaints.organization import load_organization
 from complaints.privacy.closing import note_run_forgotten, runs_to_forget
 from complaints.privacy.erasure import ErasureRefused, complaints_of, erase_complaint
 from complaints.privacy.exports import find_export, make_export, take_export
+from complaints.privacy.personal import scrub
 from complaints.seals import ERASED
 from complaints.settings import PROJECT_DIR, Settings
 from complaints.steps import decisions, opening
@@ -283,3 +284,19 @@ def test_an_export_link_expires(sessions: sessionmaker[Session], tmp_path: Path)
     with sessions() as session:
         assert find_export(session, link.token, settings, later - timedelta(seconds=1)) is not None
         assert find_export(session, link.token, settings, later) is None
+
+
+def test_keys_and_codes_stay_even_when_a_complainants_words_match_them() -> None:
+    strings = {"repair", "wang fang", "wang.fang@example.com"}
+    decision = {
+        "measures": [
+            {"type": "repair", "note": "Repair the kettle of Wang Fang", "owner": "li-wei"}
+        ],
+        "answer": "whatever",
+        "cc": "wang.fang@example.com",
+    }
+    assert scrub(decision, strings, frozenset({"answer"})) == {
+        "measures": [{"type": "repair", "note": ERASED, "owner": "li-wei"}],
+        "answer": ERASED,
+        "cc": ERASED,
+    }
