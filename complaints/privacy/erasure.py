@@ -194,6 +194,39 @@ def _texts_to_erase(event: Event, texts: set[str], strings: set[str]) -> list[st
     return chosen
 
 
+def _erase_holdings(
+    session: Session, complaint: Complaint, settings: Settings
+) -> tuple[Erased, set[str], set[str]]:
+    """Erase the complaint's personal data outside its audit trail; return what was done,
+    the texts erased and the complainant's identifying texts (for the trail)."""
+    strings = personal_strings(complaint)
+    address = complaint.complainant_email
+    texts = _scrub_complaint(complaint) | _scrub_steps(session, complaint, strings)
+    message_ids = set(
+        session.scalars(
+            select(OutboxMessage.message_id).where(OutboxMessage.complaint_id == complaint.id)
+        )
+    )
+    emails = _scrub_outbox(session, complaint.id, address, strings)
+    files = _files_to_remove(session, complaint.id, settings)
+    links = session.execute(
+        delete(LinkToken).where(
+            LinkToken.step_id.in_(select(Step.id).where(Step.complaint_id == complaint.id))
+        )
+    )
+    exports = forget_exports(session, complaint.id, settings)
+    done = Erased(
+        complaints=1,
+        files=len(files),
+        emails=emails,
+        links=int(getattr(links, "rowcount", 0) or 0),
+        references=[complaint.reference],
+        paths=files + exports,
+        message_ids=message_ids,
+    )
+    return done, texts, strings
+
+
 def erase_complaint(
     session: Session,
     complaint: Complaint,
@@ -218,23 +251,8 @@ def erase_complaint(
         close_to_erase(session, complaint, by=by, reason=reason, now=now)
     if complaint.erased_at is not None:
         return Erased()
-    strings = personal_strings(complaint)
-    address = complaint.complainant_email
-    texts = _scrub_complaint(complaint) | _scrub_steps(session, complaint, strings)
-    message_ids = set(
-        session.scalars(
-            select(OutboxMessage.message_id).where(OutboxMessage.complaint_id == complaint.id)
-        )
-    )
-    emails = _scrub_outbox(session, complaint.id, address, strings)
-    files = _files_to_remove(session, complaint.id, settings)
-    links = session.execute(
-        delete(LinkToken).where(
-            LinkToken.step_id.in_(select(Step.id).where(Step.complaint_id == complaint.id))
-        )
-    )
-    exports = forget_exports(session, complaint.id, settings)
-    erased = erase(
+    done, texts, strings = _erase_holdings(session, complaint, settings)
+    done.texts = erase(
         session,
         complaint.id,
         lambda event: _texts_to_erase(event, texts, strings),
@@ -247,13 +265,4 @@ def erase_complaint(
     complaint.erased_at = now
     forget_run(complaint)
     session.flush()
-    return Erased(
-        complaints=1,
-        texts=erased,
-        files=len(files),
-        emails=emails,
-        links=int(getattr(links, "rowcount", 0) or 0),
-        references=[complaint.reference],
-        paths=files + exports,
-        message_ids=message_ids,
-    )
+    return done

@@ -157,25 +157,11 @@ def _review(sessions: sessionmaker[Session], stack: Stack) -> tuple[Any, ...]:
     return figures, rows
 
 
-def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_the_same(
-    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
-) -> None:
-    first = complaint_payload()
-    other = complaint_payload()
-    theirs = [
-        _close_not_ours(stack, prefect_server, first, ask=True),
-        _close_not_ours(stack, prefect_server, first, ask=False),
-    ]
-    kept = _close_not_ours(stack, prefect_server, other, ask=True)
-    review_before = _review(stack_sessions, stack)
-    assert {c["reference"] for c in [*theirs, kept]} <= {r[0] for r in review_before[1]}
-
-    # 1. A quality lead exports the first complainant's data; the link works once.
+def _exported(stack: Stack, reference: str) -> zipfile.ZipFile:
+    """A quality lead exports a complainant's data; the link works once (only by POST)."""
     with httpx.Client(base_url=stack.base_url, timeout=30) as client:
         guard = _signed_in(stack, client)
-        made = client.post(
-            "/reviews/privacy/export", data={"guard": guard, "whose": theirs[1]["reference"]}
-        )
+        made = client.post("/reviews/privacy/export", data={"guard": guard, "whose": reference})
         assert made.status_code == 200
         found = _EXPORT.search(made.text)
         assert found
@@ -183,88 +169,121 @@ def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_t
         download = client.post(found.group(1))
         assert download.status_code == 200
         assert client.post(found.group(1)).status_code == 404
-    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    return zipfile.ZipFile(io.BytesIO(download.content))
+
+
+def _check_export(
+    archive: zipfile.ZipFile, payload: dict[str, Any], theirs: list[dict[str, Any]], other: str
+) -> None:
+    """The ZIP holds exactly the complainant's records, answers, files and emails."""
     names = archive.namelist()
-    assert {n.split("/")[1] for n in names if n.startswith("complaints/")} == {
-        c["reference"] for c in theirs
-    }
+    folders = {n.split("/")[1] for n in names if n.startswith("complaints/")}
+    assert folders == {c["reference"] for c in theirs}
     person = json.loads(archive.read("complainant.json"))
     assert (person["name"], person["email"]) == (
-        first["complainant"]["name"],
-        first["complainant"]["email"],
+        payload["complainant"]["name"],
+        payload["complainant"]["email"],
     )
-    files = [archive.read(n) for n in names if "/files/" in n]
-    assert files == [theirs[0]["file"]]
+    assert [archive.read(n) for n in names if "/files/" in n] == [theirs[0]["file"]]
     record = json.loads(archive.read(f"complaints/{theirs[0]['reference']}/record.json"))
     assert record["your_answers"][0]["decision"]["answer"] == theirs[0]["answer"]
     for case in theirs:  # the emails we sent them: acknowledgement, explanation (question)
         assert sum(f"{case['reference']}/emails/" in n and n.endswith(".txt") for n in names) >= 2
-    whole = b"".join(archive.read(n) for n in names).decode("utf-8", "replace")
-    assert other["complainant"]["email"] not in whole and kept["answer"] not in whole
+    assert other not in b"".join(archive.read(n) for n in names).decode("utf-8", "replace")
 
-    # 2. An operator erases them.
-    erased = _admin(
-        stack,
-        "erase",
-        "--email",
-        first["complainant"]["email"],
-        "--reason",
-        "asked by email",
-        "--by",
-        "zhang-min",
-    )
-    assert erased.returncode == 0, erased.stderr
-    assert "2 complaints erased" in erased.stdout
 
-    # 3. Nothing of theirs where we keep things; the other complainant's all there.
-    gone = [
-        first["complainant"]["name"],
-        first["complainant"]["email"],
-        first["complainant"]["phone"],
-        theirs[0]["answer"],
-    ]
-    still = [
-        other["complainant"]["name"],
-        other["complainant"]["email"],
-        other["complainant"]["phone"],
-        kept["answer"],
-    ]
-    database = _database_text(stack_sessions)
+def _personal(payload: dict[str, Any], case: dict[str, Any]) -> list[str]:
+    who = payload["complainant"]
+    return [who["name"], who["email"], who["phone"], case["answer"]]
+
+
+def _check_nothing_of_theirs(
+    stack: Stack,
+    server: PrefectServer,
+    sessions: sessionmaker[Session],
+    cases: tuple[list[dict[str, Any]], dict[str, Any]],
+    texts: tuple[list[str], list[str]],
+) -> None:
+    """Nothing of the erased complainant in our database, uploads, the development
+    mailbox or Prefect; all of the other's is there (but never in Prefect)."""
+    (theirs, kept), (gone, still) = cases, texts
+    database = _database_text(sessions)
     uploads = _files_text(stack.workdir / "uploads")
     mailbox = _mailbox_text(stack)
     for text in gone:
         assert text not in database and text.encode() not in uploads and text not in mailbox
     assert all(text in database for text in still)
-    assert other["complainant"]["name"].encode() in uploads
-    assert other["complainant"]["email"] in mailbox
-    with stack_sessions() as session:
-        for case, erased_now in ((theirs[0], True), (theirs[1], True), (kept, False)):
+    assert still[0].encode() in uploads and still[1] in mailbox
+    with sessions() as session:
+        for case, erased in ((theirs[0], True), (theirs[1], True), (kept, False)):
             addresses = session.scalars(
                 select(Event.client_addr).where(
                     Event.complaint_id == uuid.UUID(case["id"]), Event.actor == "complainant"
                 )
             ).all()
-            assert all(a is None for a in addresses) if erased_now else any(addresses)
+            assert all(a is None for a in addresses) if erased else any(addresses)
+
+    def inputs(run_id: str) -> list[Any]:
+        return list(server.post(f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 100}))
 
     # What Prefect stored of the erased complaints' answers is deleted; the other's stays.
-    def inputs(run_id: str) -> list[Any]:
-        found = prefect_server.post(
-            f"/flow_runs/{run_id}/input/filter", {"prefix": "", "limit": 100}
-        )
-        return list(found)
-
     for case in theirs:
         run_id = case["run_id"]
         eventually(lambda run=run_id: not inputs(run), what="the run's inputs deleted")
     assert inputs(kept["run_id"])
     for case in [*theirs, kept]:
-        held = everything_prefect_holds(prefect_server, case["run_id"], "Closed: not our problem")
+        held = everything_prefect_holds(server, case["run_id"], "Closed: not our problem")
         assert case["reference"] in held
         assert [t for t in gone + still if t in held] == []
     assert httpx.get(theirs[0]["status_url"], timeout=10).status_code == 404
     assert httpx.get(kept["status_url"], timeout=10).status_code == 200
 
-    # 4. Every chain verifies and shows the erasure; reviews count as before.
+
+def _check_retention(
+    stack: Stack, server: PrefectServer, sessions: sessionmaker[Session], kept: dict[str, Any]
+) -> list[str]:
+    """Three years on, the other complainant's data goes too; a second run finds nothing
+    left; each run leaves an artifact of counts; return the runs."""
+    later = utcnow() + timedelta(days=1096)
+    runs = [_run_retention(server, later) for _ in range(2)]
+    with sessions() as session:
+        assert session.get_one(Complaint, uuid.UUID(kept["id"])).complainant_email == ERASED
+    first_run, second_run = (_artifact(server, run) for run in runs)
+    assert re.search(r"\| complaints \| [1-9]\d* \|", first_run)
+    assert "| complaints | 0 |" in second_run and "| files | 0 |" in second_run
+    report = eventually(
+        lambda: [m for m in stack.mailbox.store.messages() if LEAD in m.to and "RET-" in m.subject],
+        what="the retention report",
+    )
+    assert len(report) == 1  # the second run erased nothing, so it told nothing
+    return runs
+
+
+def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_the_same(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    first, other = complaint_payload(), complaint_payload()
+    theirs = [
+        _close_not_ours(stack, prefect_server, first, ask=True),
+        _close_not_ours(stack, prefect_server, first, ask=False),
+    ]
+    kept = _close_not_ours(stack, prefect_server, other, ask=True)
+    review_before = _review(stack_sessions, stack)
+    assert {c["reference"] for c in [*theirs, kept]} <= {r[0] for r in review_before[1]}
+    gone, still = _personal(first, theirs[0]), _personal(other, kept)
+
+    # 1. A quality lead exports the first complainant's data.
+    _check_export(_exported(stack, theirs[1]["reference"]), first, theirs, still[1])
+
+    # 2. An operator erases them; nothing of theirs is left anywhere, the other's is.
+    email = first["complainant"]["email"]
+    erased = _admin(
+        stack, "erase", "--email", email, "--reason", "asked by email", "--by", "zhang-min"
+    )
+    assert erased.returncode == 0 and "2 complaints erased" in erased.stdout, erased.stderr
+    _check_nothing_of_theirs(stack, prefect_server, stack_sessions, (theirs, kept), (gone, still))
+
+    # 3. Every chain verifies and shows the erasure; reviews count as before.
     audit = _admin(stack, "verify-audit")
     assert audit.returncode == 0 and " 0 with a broken chain" in audit.stdout, audit.stdout
     for case in theirs:
@@ -277,21 +296,8 @@ def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_t
     outliving = _review_run_texts(stack, prefect_server, stack_sessions) + _logs(stack)
     assert [t for t in gone + still if t in outliving] == []
 
-    # 5. Retention, three years on: the other complainant's data goes too; a second run
-    # finds nothing left; each run leaves an artifact of counts.
-    later = utcnow() + timedelta(days=1096)
-    runs = [_run_retention(prefect_server, later) for _ in range(2)]
-    with stack_sessions() as session:
-        assert session.get_one(Complaint, uuid.UUID(kept["id"])).complainant_email == ERASED
-    first_run, second_run = (_artifact(prefect_server, run) for run in runs)
-    assert re.search(r"\| complaints \| [1-9]\d* \|", first_run)
-    assert "| complaints | 0 |" in second_run and "| files | 0 |" in second_run
-    report = eventually(
-        lambda: [m for m in stack.mailbox.store.messages() if LEAD in m.to and "RET-" in m.subject],
-        what="the retention report",
-    )
-    assert len(report) == 1  # the second run erased nothing, so it told nothing
-    for run in runs:
+    # 4. Retention, three years on, with nothing personal in its Prefect runs.
+    for run in _check_retention(stack, prefect_server, stack_sessions, kept):
         held = everything_prefect_holds(prefect_server, run, "retention:")
         assert [t for t in gone + still if t in held] == []
 
