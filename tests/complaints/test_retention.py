@@ -3,13 +3,16 @@ pass does nothing; the report and the artifact carry counts only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaints.audit import first_broken_link, record_event
+from complaints.db import make_engine
 from complaints.files.uploads import stored_path
 from complaints.models import Attachment, Complaint, Event, OutboxMessage, utcnow
 from complaints.organization import parse_organization
@@ -17,7 +20,18 @@ from complaints.privacy.report import queue_retention_report, retention_markdown
 from complaints.privacy.retention import RetentionCounts, retention_batch
 from complaints.settings import PROJECT_DIR
 from tests.complaints.test_privacy import IP, Filed, _closed, _settings
+from tests.conftest import migrated_database
 from tests.support.people import complaint_payload
+
+
+@pytest.fixture
+def own_sessions(backend: str, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A database of its own: retention acts on every complaint a database holds."""
+    with migrated_database(backend, tmp_path) as url:
+        engine = make_engine(url)
+        yield sessionmaker(engine, expire_on_commit=False)
+        engine.dispose()
+
 
 # The sample organization, erasing in batches of one to show the passes add up.
 ORG = parse_organization(
@@ -40,8 +54,9 @@ def _files(session: Session, filed: Filed, tmp_path: Path) -> list[bool]:
 
 
 def test_retention_erases_only_what_has_expired_and_twice_does_nothing(
-    sessions: sessionmaker[Session], tmp_path: Path
+    own_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
+    sessions = own_sessions
     settings = _settings(tmp_path)
     expired = _closed_ago(sessions, tmp_path, 1100)  # past the 1095 days of personal data
     also_expired = _closed_ago(sessions, tmp_path, 1096)
