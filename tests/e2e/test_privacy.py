@@ -309,6 +309,9 @@ def test_export_then_erase_one_complainant_leaves_nothing_of_theirs_and_counts_t
     for run in _check_retention(stack, prefect_server, stack_sessions, kept):
         held = everything_prefect_holds(prefect_server, run, "retention:")
         assert [t for t in gone + still if t in held] == []
+    audit = _admin(stack, "verify-audit")  # every chain, after retention's erasures too
+    assert audit.returncode == 0 and " 0 with a broken chain" in audit.stdout, audit.stdout
+    assert re.search(rf"{kept['reference']}: \d+ texts erased .* by system: kept", audit.stdout)
 
 
 def _review_run_texts(stack: Stack, server: PrefectServer, sessions: sessionmaker[Session]) -> str:
