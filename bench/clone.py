@@ -108,8 +108,8 @@ def _write(db: psycopg.Connection, template: Template, rows: Iterator[list[str |
 
 def _sealed_events(
     events: list[Event], complaint_id: uuid.UUID, mapping: dict[str, str]
-) -> list[tuple[str, str]]:
-    """Return (prev_hash, hash) of each event of the copy, in sequence order."""
+) -> list[tuple[str, str, str]]:
+    """Return (prev_hash, hash, seals as JSON) of each event of the copy, in sequence order."""
     sealed, prev = [], GENESIS
     for event in events:
         copy = Event(
@@ -124,7 +124,7 @@ def _sealed_events(
             prev_hash=prev,
         )
         prev = seal(copy)
-        sealed.append((copy.prev_hash, prev))
+        sealed.append((copy.prev_hash, prev, json.dumps(copy.seals)))
     return sealed
 
 
@@ -223,9 +223,10 @@ def _copy_batch(
             for row in template.rows:
                 new = [None if v is None else _sub(pattern, mapping, v) for v in row]
                 if sealed is not None:
-                    prev_hash, hash_ = next(sealed)
+                    prev_hash, hash_, seals = next(sealed)
                     new[template.columns.index("prev_hash")] = prev_hash
                     new[template.columns.index("hash")] = hash_
+                    new[template.columns.index("seals")] = seals
                 if template.table == "link_tokens":
                     token = new_token()
                     new[template.columns.index("token_hash")] = hash_token(token, secret)

@@ -1,4 +1,5 @@
-"""Operator commands: ``python -m complaints.admin verify-audit|mail|classify|volumes``."""
+"""Operator commands: ``python -m complaints.admin <command>`` (verify-audit, mail, classify,
+volumes, erase, export)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from complaints import repository
-from complaints.audit import first_broken_link
+from complaints.audit import erasures_of, first_broken_link
 from complaints.classification import CorrectionRefused, correct_category
 from complaints.db import session_scope
-from complaints.enums import Locale, OutboxStatus
+from complaints.enums import Locale, OutboxStatus, Stage
 from complaints.i18n import translator
 from complaints.models import Complaint, OutboxMessage, utcnow
 from complaints.organization import load_organization
+from complaints.privacy.erasure import Erased, complaints_of, erase_complaint
+from complaints.privacy.exports import make_export
 from complaints.reviews.volumes import VolumesRefused, parse_volumes, record_volumes
 from complaints.settings import get_settings
 
@@ -34,6 +39,11 @@ def verify_audit(references: Sequence[str]) -> int:
             if seq is not None:
                 broken += 1
                 print(f"{complaint.reference}: chain broken at event #{seq}")
+            for erasure in erasures_of(session, complaint.id):
+                print(
+                    f"{complaint.reference}: {erasure.texts} texts erased at event #{erasure.seq}"
+                    f" on {erasure.at.isoformat()} by {erasure.by}: {erasure.reason}"
+                )
         print(f"{len(complaints)} complaints checked, {broken} with a broken chain")
     return 1 if broken else 0
 
@@ -95,6 +105,79 @@ def volumes(path: Path, *, by: str) -> int:
     return 0
 
 
+def _complaints_of(session: Session, email: str | None, reference: str | None) -> list[Complaint]:
+    found = list(complaints_of(session, email=email, reference=reference))
+    if not found:
+        print("no complaint of that complainant (or erased already)", file=sys.stderr)
+    return found
+
+
+def erase_personal_data(
+    email: str | None, reference: str | None, *, by: str, reason: str, close: bool = False
+) -> int:
+    """Erase a complainant's personal data (every complaint of theirs), with why; an open
+    one is refused unless ``close`` (then it is closed with the reason, its run cancelled)."""
+    settings = get_settings()
+    done = Erased()
+    with session_scope() as session:
+        found = _complaints_of(session, email, reference)
+        still_open = [c.reference for c in found if c.stage is not Stage.CLOSED]
+        if still_open and not close:
+            print(f"close these first (or --close): {', '.join(still_open)}", file=sys.stderr)
+            return 2
+        for complaint in found:
+            done.add(
+                erase_complaint(
+                    session,
+                    complaint,
+                    by=by,
+                    reason=reason,
+                    settings=settings,
+                    now=utcnow(),
+                    close_open=close,
+                )
+            )
+    done.remove_after_commit(settings)
+    print(
+        f"{done.complaints} complaints erased ({', '.join(done.references)}): {done.texts} "
+        f"texts, {done.files} files, {done.emails} emails, {done.links} links"
+    )
+    return 0 if found else 2
+
+
+def export_personal_data(email: str | None, reference: str | None, *, by: str) -> int:
+    """Export everything held about a complainant; print the single-use link to it."""
+    settings = get_settings()
+    with session_scope() as session:
+        found = _complaints_of(session, email, reference)
+        if not found:
+            return 2
+        if reference is not None:  # everything of the complainant behind that reference
+            found = list(complaints_of(session, email=found[0].complainant_email))
+        link = make_export(session, found, by=by, settings=settings, now=utcnow())
+        expires = link.export.expires_at.isoformat()
+    print(f"{settings.public_url}/privacy/export/{link.token}")
+    print(f"works once, until {expires}")
+    return 0
+
+
+def _add_privacy_commands(commands: Any) -> None:
+    for name, helptext in (
+        ("erase", "erase a complainant's personal data (closed complaints)"),
+        ("export", "export everything held about a complainant (single-use link)"),
+    ):
+        command = commands.add_parser(name, help=helptext)
+        whose = command.add_mutually_exclusive_group(required=True)
+        whose.add_argument("--email", help="the complainant's email address")
+        whose.add_argument("--reference", help="a complaint's reference")
+        command.add_argument("--by", default="operator", help="who asks for it")
+        if name == "erase":
+            command.add_argument("--reason", required=True)
+            command.add_argument(
+                "--close", action="store_true", help="close open complaints (runs cancelled)"
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run an operator command."""
     parser = argparse.ArgumentParser(prog="python -m complaints.admin")
@@ -112,7 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     shipped.add_argument("file", type=Path, help="product_family,month,units")
     shipped.add_argument("--by", default="operator", help="who supplies them")
+    _add_privacy_commands(commands)
     args = parser.parse_args(argv)
+    if args.command == "erase":
+        return erase_personal_data(
+            args.email, args.reference, by=args.by, reason=args.reason, close=args.close
+        )
+    if args.command == "export":
+        return export_personal_data(args.email, args.reference, by=args.by)
     if args.command == "verify-audit":
         return verify_audit(args.references)
     if args.command == "classify":

@@ -42,6 +42,8 @@ class Stage(StrEnum):
 
 class Resolution(StrEnum):
     NOT_OURS = "not_ours"
+    # Closed at the complainant's request to erase their personal data (complaints.privacy).
+    WITHDRAWN = "withdrawn"
     # The complainant accepted the response.
     RESOLVED = "resolved"
     # Not accepted after the last round: pointed to external dispute resolution (ISO 10003).
@@ -151,6 +153,10 @@ class RunStatus(StrEnum):
     STARTED = "started"
     # Reopened after closing: the finished run is to be started again.
     RESTART = "restart"
+    # The complainant's personal data erased: the run is to be cancelled if it still
+    # waits, and what Prefect stored of its answers deleted; then it is forgotten.
+    FORGET = "forget"
+    FORGOTTEN = "forgotten"
 
 
 class OutboxStatus(StrEnum):
@@ -193,6 +199,11 @@ class EventKind(StrEnum):
     RUN_RESUMED_AFTER_REOPENING = "run.resumed_after_reopening"
     RUN_REPAIRED = "run.repaired"
     STEP_INPUT_REFUSED = "step.input_refused"
+    # Personal data erased (on request or at the end of its retention): who, when, why.
+    PERSONAL_DATA_ERASED = "personal_data.erased"
+    # Everything held about the complainant exported for them (access right).
+    PERSONAL_DATA_EXPORTED = "personal_data.exported"
+    RUN_FORGOTTEN = "run.forgotten"
 
 
 class MeetingPurpose(StrEnum):
@@ -244,3 +255,4 @@ class EmailKind(StrEnum):
     REVIEW_REPORT = "review_report"
     SIGN_IN = "sign_in"
     TREND_ALERT = "trend_alert"
+    RETENTION_REPORT = "retention_report"

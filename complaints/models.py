@@ -122,6 +122,9 @@ class Complaint(Base):
     run_start_error: Mapped[str | None] = mapped_column(Text)
     # The last audit event (seq) shown to operators in Prefect (events, artifact, tags).
     published_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # When the complainant's personal data was erased (complaints.privacy); then it is
+    # never reopened, mailed or exported again.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     steps: Mapped[list[Step]] = relationship(back_populates="complaint", order_by="Step.opened_at")
 
@@ -223,6 +226,9 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Each text's salted commitment, by JSON pointer (complaints.seals): the hash covers
+    # these, so a text can be erased and the chain still verifies.
+    seals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class StepNotice(Base):
@@ -387,3 +393,35 @@ class ShippedVolume(Base):
     units: Mapped[int] = mapped_column(Integer)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRehash(Base):
+    """A chain as it was before its events committed to their texts by salted digests:
+    its old head, verified before the chain was sealed again (migration 0019)."""
+
+    __tablename__ = "audit_rehashes"
+
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    old_head_seq: Mapped[int] = mapped_column(Integer)
+    old_head_hash: Mapped[str] = mapped_column(String(64))
+    # None: the old chain did not verify (broken at ``broken_at``) and was left as it was.
+    new_head_hash: Mapped[str | None] = mapped_column(String(64))
+    broken_at: Mapped[int | None] = mapped_column(Integer)
+    rehashed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DataExport(Base):
+    """Everything held about one complainant, as a ZIP for them (the access right), behind
+    a single-use link that expires; only the link's hash is stored."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    complaint_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -139,6 +139,21 @@ class ReviewCriteria(BaseModel):
     alert_window_days: int = Field(default=30, ge=1)
 
 
+class PrivacyPolicy(BaseModel):
+    """How long personal data is kept (ISO 10002 confidentiality; PIPL and the GDPR:
+    no longer than the purpose needs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The complainant's personal data is erased this long after their complaint closed;
+    # IP addresses in audit events go this long after they were recorded.
+    keep_personal_data_days: int = Field(default=3 * 365, ge=1)
+    # Uploaded files (photos, evidence) go this long after their complaint closed.
+    keep_uploads_days: int = Field(default=365, ge=1)
+    # Complaints erased per transaction of the retention job.
+    batch: int = Field(default=100, ge=1)
+
+
 class Organization(BaseModel):
     name: str
     timezone: str = "UTC"
@@ -150,6 +165,7 @@ class Organization(BaseModel):
     follow_up: FollowUpPolicy = Field(default_factory=FollowUpPolicy)
     classification: Classification = Field(default_factory=Classification)
     reviews: ReviewCriteria = Field(default_factory=ReviewCriteria)
+    privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
 
     @field_validator("timezone")
     @classmethod
@@ -242,6 +258,7 @@ def parse_organization(text: str) -> Organization:
             "follow_up": raw.get("follow_up", {}),
             "classification": raw.get("classification", {}),
             "reviews": raw.get("reviews", {}),
+            "privacy": raw.get("privacy", {}),
             "people": people,
             "departments": departments,
         }

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     # Most files accepted with one form submission.
     upload_max_files: int = 5
+    # How long the single-use link to a complainant's data export works.
+    export_link_hours: int = 72
 
     @model_validator(mode="after")
     def _public_url_defaults_to_the_web_app(self) -> Settings:

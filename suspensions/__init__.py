@@ -49,6 +49,15 @@ async def forget(
     return remembered & steps
 
 
+async def forget_all(client: PrefectClient, run_id: uuid.UUID) -> None:
+    """Delete every input a run stored (its suspensions' forms and answers)."""
+    stored = await client.filter_flow_run_input(
+        run_id, key_prefix="", limit=1000, exclude_keys=set()
+    )
+    for item in stored:
+        await client.delete_flow_run_input(run_id, item.key)
+
+
 async def forget_answer(client: PrefectClient, run_id: uuid.UUID, key: str) -> None:
     """Forget the answer a suspension at ``key`` was given, so the run waits there again."""
     await forget(client, run_id, steps={key}, inputs=[answer_name(key)])

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from complaints.classification import current_category
 from complaints.db import make_engine
+from complaints.enums import Resolution
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
 from complaints.migrate import upgrade
-from complaints.models import ShippedVolume
+from complaints.models import Complaint, DataExport, ShippedVolume
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
 from tests.support.people import complaint_payload
@@ -77,3 +78,37 @@ def test_volumes_keeps_units_shipped_and_refuses_a_bad_file_by_its_lines(tmp_pat
         40000,
         "zhang-min",
     )
+
+
+def test_erase_and_export_by_email_refuse_an_open_complaint_then_act_and_show_in_the_trail(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'admin.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    payload = complaint_payload()
+    email = payload["complainant"]["email"]
+    with Session(engine) as session, session.begin():
+        complaint = service.file_complaint(
+            session, ComplaintIn(**payload), load_organization(ORGANIZATION)
+        )
+        reference, complaint_id = complaint.reference, complaint.id
+    export = _admin(url, "export", "--email", email, "--by", "zhang-min")
+    assert export.returncode == 0 and "/privacy/export/" in export.stdout, export.stderr
+    refused = _admin(url, "erase", "--email", email, "--reason", "asked")
+    assert (
+        refused.returncode == 2 and f"close these first (or --close): {reference}" in refused.stderr
+    )
+    with Session(engine) as session, session.begin():
+        service.close(session, complaint_id, Resolution.NOT_OURS)
+    done = _admin(url, "erase", "--reference", reference, "--reason", "asked", "--by", "zhang-min")
+    assert done.returncode == 0 and f"1 complaints erased ({reference})" in done.stdout
+    with Session(engine) as session:
+        held = session.get_one(Complaint, complaint_id)
+        assert email not in held.complainant_email and held.erased_at is not None
+        assert session.scalars(select(DataExport)).all() == []  # its export went too
+    audit = _admin(url, "verify-audit", reference)
+    assert audit.returncode == 0 and "0 with a broken chain" in audit.stdout
+    assert "texts erased" in audit.stdout and "by zhang-min: asked" in audit.stdout
+    again = _admin(url, "erase", "--email", email, "--reason", "asked")
+    assert again.returncode == 2

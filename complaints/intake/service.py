@@ -191,7 +191,8 @@ def reopen(session: Session, complaint: Complaint, *, reason: str, by: str) -> b
 
     Returns False if the complaint is not closed (reopened already, or never closed).
     """
-    if complaint.stage is not Stage.CLOSED:
+    # An erased complaint has no complainant left to handle it for (complaints.privacy).
+    if complaint.stage is not Stage.CLOSED or complaint.erased_at is not None:
         return False
     complaint.closed_at = None
     complaint.resolution = None

@@ -174,6 +174,22 @@ class TrendAlertContext(EmailContext):
     review_url: str
 
 
+class RetentionReportContext(EmailContext):
+    """What the retention job erased, in counts (PIPL, GDPR: kept no longer than needed)."""
+
+    kind = EmailKind.RETENTION_REPORT
+    subject = "Personal data erased after its retention: %(reference)s"
+
+    as_of: datetime
+    keep_personal_data_days: int
+    keep_uploads_days: int
+    complaints: int
+    texts: int
+    files: int
+    addresses: int
+    exports: int
+
+
 class SignInContext(EmailContext):
     """A quality lead's single-use link into the reviews area."""
 

@@ -35,6 +35,7 @@ from complaints.mail.contexts import (
     IncidentReportContext,
     NotOursExplanationContext,
     ReminderContext,
+    RetentionReportContext,
     ReviewChart,
     ReviewFigure,
     ReviewReportContext,
@@ -299,6 +300,17 @@ def _context(kind: EmailKind) -> EmailContext:
             since=WHEN,
             references=["C-2026-000040", "C-2026-000041"],
             review_url="https://example.test/reviews?period=days",
+        ),
+        EmailKind.RETENTION_REPORT: RetentionReportContext(
+            **common,
+            as_of=WHEN,
+            keep_personal_data_days=1095,
+            keep_uploads_days=365,
+            complaints=2,
+            texts=17,
+            files=5,
+            addresses=1,
+            exports=0,
         ),
         EmailKind.SIGN_IN: SignInContext(
             **common, url="https://example.test/reviews/sign-in/tok", expires_at=WHEN

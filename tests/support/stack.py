@@ -60,6 +60,7 @@ class PrefectServer:
         launcher.deploy(prefect_env(self.home, self.port))
         self.set_watch_schedule(active=False)
         self.set_watch_schedule(active=False, name="trend-watch")
+        self.set_watch_schedule(active=False, name="privacy-retention")
 
     def set_watch_schedule(self, *, active: bool, name: str = "deadline-watch") -> None:
         """Turn a watch's schedule (the deadline watch's every minute, the trend watch's

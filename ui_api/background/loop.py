@@ -74,6 +74,7 @@ class BackgroundLoop:
             ("start_pending_runs", lambda: runs.start_pending_runs(prefect, self.records)),
             ("resume_decided_steps", lambda: self._resume(prefect)),
             ("restart_reopened_runs", lambda: runs.restart_reopened_runs(prefect, self.records)),
+            ("forget_erased_runs", lambda: runs.forget_erased_runs(prefect, self.records)),
         ]
         if time.monotonic() >= self._next_revival:
             self._next_revival = time.monotonic() + REVIVAL_INTERVAL_SECONDS

@@ -32,7 +32,7 @@ from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 from prefect.server.schemas.schedules import CronSchedule as ServerCronSchedule
-from prefect.states import AwaitingRetry, Crashed
+from prefect.states import AwaitingRetry, Cancelled, Crashed
 
 import suspensions
 
@@ -126,6 +126,22 @@ class PrefectRuns(Deployment):
         if crashed is not None:
             await self.client.set_flow_run_state(run.id, Crashed(message=crashed), force=True)
         await self.client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
+
+    async def forget(self, flow_run_id: uuid.UUID) -> bool:
+        """Cancel an erased complaint's run if it waits (Suspended: forcing the state ends
+        it without waking it) and delete every input Prefect stored of it; return False
+        while the run is executing (it is left to reach its next wait or its end)."""
+        run = await self.read(flow_run_id)
+        if run.state is not None and run.state.type in (StateType.RUNNING, StateType.PENDING):
+            return False
+        if not is_final(run):
+            await self.client.set_flow_run_state(
+                flow_run_id,
+                Cancelled(message="complaint closed to erase personal data"),
+                force=True,
+            )
+        await suspensions.forget_all(self.client, flow_run_id)
+        return True
 
     async def forget_unanswered_suspensions(self, run: FlowRun) -> None:
         """Let a run that is started again wait again at the steps nobody answered."""

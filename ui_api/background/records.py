@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import repository
 from complaints.enums import Stage, StepKind
+from complaints.privacy.closing import runs_to_forget
 from complaints.steps.catalogue import spec_of
 from complaints.steps.contracts import REDACTED
 
@@ -82,6 +83,10 @@ class Records:
         self, waiting: dict[uuid.UUID, str | None]
     ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
         return await self.read(lambda s: repository.stranded_runs(s, waiting))
+
+    async def to_forget(self) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+        """Return erased complaints whose run is still to be forgotten in Prefect."""
+        return await self.read(runs_to_forget)
 
     async def reopened(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
         return await self.read(

@@ -15,6 +15,7 @@ import logging
 from complaints.enums import DecisionChannel
 from complaints.intake import service
 from complaints.models import utcnow
+from complaints.privacy.closing import note_run_forgotten
 from complaints.settings import Settings
 from ui_api.background.prefect_runs import PrefectRuns, StateType, is_final, pause_key
 from ui_api.background.records import Records
@@ -61,6 +62,15 @@ async def restart_reopened_runs(prefect: PrefectRuns, records: Records) -> None:
             continue  # still finishing its closing: next round
         await prefect.start_again(run)
         await records.write(service.note_reopened_run_started, complaint_id)
+
+
+async def forget_erased_runs(prefect: PrefectRuns, records: Records) -> None:
+    """Cancel the run of every erased complaint that still waits (it was closed to erase
+    its complainant's data), and delete what Prefect stored of its answers (a handler's
+    free text may name the complainant); one never started is only noted."""
+    for complaint_id, flow_run_id in await records.to_forget():
+        if flow_run_id is None or await prefect.forget(flow_run_id):
+            await records.write(note_run_forgotten, complaint_id)
 
 
 async def restart_dead_runs(prefect: PrefectRuns, records: Records, settings: Settings) -> None:

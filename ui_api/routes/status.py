@@ -23,7 +23,8 @@ def show_status(
     """Show a complaint's stage, next committed date and what the complainant was told."""
     complaint_id = verify_status(signed, settings.secret_key.get_secret_value())
     complaint = repository.get_complaint(db, complaint_id) if complaint_id else None
-    if complaint is None:
+    # An erased complaint's status link is dead, like its step links.
+    if complaint is None or complaint.erased_at is not None:
         raise LinkRefused(404, counted=False)
     told = [
         m
