@@ -244,3 +244,4 @@ class EmailKind(StrEnum):
     REVIEW_REPORT = "review_report"
     SIGN_IN = "sign_in"
     TREND_ALERT = "trend_alert"
+    OPERATOR_ALERT = "operator_alert"

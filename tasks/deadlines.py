@@ -10,8 +10,10 @@ from prefect.events import emit_event
 from pydantic import BaseModel
 
 from complaints.db import get_session_factory
+from complaints.enums import StepKind
 from complaints.models import utcnow
 from complaints.ops import deadline_watch
+from complaints.ops.alerts import stuck_mail
 from complaints.ops.run_view import OVERDUE_TAG
 from tasks.runtime import organization, settings, step_task
 
@@ -68,18 +70,48 @@ async def show_notice(step: NoticedStep) -> None:
                 "prefect.resource.role": "flow-run",
             }
         )
+    resource = {
+        "prefect.resource.id": f"complaint.{step.complaint_id}",
+        "prefect.resource.name": step.reference,
+    }
+    payload = {"kind": step.step_kind, "key": step.step_key, "level": step.level}
     emit_event(
-        event=f"complaint.step.{step.event}",
-        resource={
-            "prefect.resource.id": f"complaint.{step.complaint_id}",
-            "prefect.resource.name": step.reference,
-        },
-        related=related,
-        payload={"kind": step.step_kind, "key": step.step_key, "level": step.level},
+        event=f"complaint.step.{step.event}", resource=resource, related=related, payload=payload
     )
+    if step.step_kind == StepKind.CONTAINMENT.value and step.event == "reminded":
+        # The 48-hour containment is close to being missed: an automation tells operators.
+        run_ref = {"flow_run_id": str(step.flow_run_id or "")}
+        emit_event(
+            event="complaint.containment.at-risk",
+            resource=resource,
+            related=related,
+            payload={**payload, **run_ref},
+        )
     if step.flow_run_id is None or step.event == "reminded":
         return
     async with get_client() as client:
         run = await client.read_flow_run(step.flow_run_id)
         if OVERDUE_TAG not in run.tags and run.state is not None and run.state.is_paused():
             await client.update_flow_run(step.flow_run_id, tags=[*run.tags, OVERDUE_TAG])
+
+
+@step_task("watch-mail")
+def watch_mail(as_of: datetime | None) -> bool:
+    """Raise ``complaints.mail.failing`` while mail is failing; return whether it is.
+
+    The event names the episode's oldest message, so the automation's alert is mailed
+    once per outage however many rounds see it.
+    """
+    with get_session_factory()() as session:
+        stuck = stuck_mail(session, as_of or utcnow(), minutes=settings().mail_alert_minutes)
+    if stuck is None:
+        return False
+    emit_event(
+        event="complaints.mail.failing",
+        resource={
+            "prefect.resource.id": f"complaints.mail.{stuck.oldest_id}",
+            "prefect.resource.name": "mail",
+        },
+        payload={"waiting": stuck.waiting, "failed": stuck.failed},
+    )
+    return True

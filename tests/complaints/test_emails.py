@@ -34,6 +34,7 @@ from complaints.mail.contexts import (
     EscalationContext,
     IncidentReportContext,
     NotOursExplanationContext,
+    OperatorAlertContext,
     ReminderContext,
     ReviewChart,
     ReviewFigure,
@@ -299,6 +300,13 @@ def _context(kind: EmailKind) -> EmailContext:
             since=WHEN,
             references=["C-2026-000040", "C-2026-000041"],
             review_url="https://example.test/reviews?period=days",
+        ),
+        EmailKind.OPERATOR_ALERT: OperatorAlertContext(
+            **common,
+            alert="Mail is failing",
+            explanation="operators.alert.mail_failing",
+            occurred=WHEN,
+            console_url="http://127.0.0.1:4200/events",
         ),
         EmailKind.SIGN_IN: SignInContext(
             **common, url="https://example.test/reviews/sign-in/tok", expires_at=WHEN
