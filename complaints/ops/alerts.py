@@ -123,11 +123,12 @@ class StuckMail:
 
 
 def stuck_mail(session: Session, now: datetime, *, minutes: float) -> StuckMail | None:
-    """Return the mail still undelivered ``minutes`` after its first attempt, or failed
-    within the last day; None when mail flows."""
+    """Return the mail an attempt failed for and still undelivered ``minutes`` after its
+    first attempt, or failed for good within the last day; None when mail flows."""
     stuck = or_(
         and_(
-            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.last_error.is_not(None),
             OutboxMessage.first_attempt_at < now - timedelta(minutes=minutes),
         ),
         and_(

@@ -197,5 +197,6 @@ def run_view(
             continue
         name, keys = published
         payload = {k: event.data[k] for k in keys if k in (event.data or {})}
+        payload["seq"] = event.seq  # the trail's order, where times tie
         view.events.append(OpsEvent(f"complaint.{name}", event.at, payload))
     return view

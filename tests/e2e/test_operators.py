@@ -5,9 +5,11 @@ shipped automations alerting the operators by email, once."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +21,7 @@ from complaints.models import Step
 from complaints.ops.alerts import AUTOMATIONS
 from complaints.tokens import automation_token
 from devtools.launcher import apply_automations
+from tests.support.browser import chromium
 from tests.support.forms import ours
 from tests.support.links import form_guard, step_link
 from tests.support.people import complaint_payload
@@ -55,7 +58,9 @@ def _events(server: PrefectServer, complaint_id: str) -> list[dict[str, Any]]:
 
 
 def _names_in_order(events: list[dict[str, Any]]) -> list[str]:
-    return [e["event"] for e in sorted(events, key=lambda e: (e["occurred"], e["event"]))]
+    # Events of one transaction share their time: the trail's sequence orders them.
+    ordered = sorted(events, key=lambda e: (e["occurred"], e["payload"].get("seq", 0)))
+    return [e["event"] for e in ordered]
 
 
 def _watch(server: PrefectServer, as_of: datetime) -> None:
@@ -187,10 +192,40 @@ def test_an_operator_follows_a_complaint_in_prefect_and_is_alerted_once(
 
     # One alert email, however many watches and webhook calls.
     eventually(lambda: stack.health()["mail_pending"] == 0, what="mail delivered")
-    assert len(_alerts(stack)) == 1
+    assert len(_alerts(stack)) == 1, [(m.subject, m.part("plain")[:300]) for m in _alerts(stack)]
+
+    # What the operator sees in the Prefect UI: the run page and the Event Feed.
+    _look_in_the_prefect_ui(prefect_server, run_id, reference, case["id"])
 
     # Nothing of the complainant reached Prefect.
     held = everything_prefect_holds(prefect_server, run_id, "Suspending flow run at containment-1")
     held += repr(events) + repr(versions) + repr(overview)
     for personal in (payload["complainant"]["name"], payload["complainant"]["email"]):
         assert personal not in held
+
+
+# Where the screenshots go: a temporary folder, or docs/screenshots when
+# COMPLAINTS_SCREENSHOTS=1 (to refresh the README's).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _look_in_the_prefect_ui(
+    server: PrefectServer, run_id: str, reference: str, complaint_id: str
+) -> None:
+    """Open the run page (its tags, its artifacts) and the complaint's Event Feed in a
+    real browser; save screenshots."""
+    folder = SCREENSHOTS if os.environ.get("COMPLAINTS_SCREENSHOTS") else server.home
+    ui = server.api_url.removesuffix("/api")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{ui}/runs/flow-run/{run_id}")
+        page.get_by_text("stage:containment").first.wait_for(timeout=60_000)
+        page.get_by_text("overdue", exact=True).first.wait_for(timeout=60_000)
+        page.screenshot(path=folder / "prefect-run-page.png")
+        page.get_by_text("Artifacts", exact=True).first.click()
+        page.get_by_text(f"complaint-{reference.lower()}").first.wait_for(timeout=60_000)
+        page.screenshot(path=folder / "prefect-run-artifacts.png", full_page=True)
+        page.goto(f"{ui}/events?resource=complaint.{complaint_id}")
+        page.get_by_text("complaint.step.overdue").first.wait_for(timeout=60_000)
+        page.get_by_text("complaint.received").first.wait_for(timeout=60_000)
+        page.screenshot(path=folder / "prefect-event-feed.png")
