@@ -256,3 +256,4 @@ class EmailKind(StrEnum):
     SIGN_IN = "sign_in"
     TREND_ALERT = "trend_alert"
     RETENTION_REPORT = "retention_report"
+    OPERATOR_ALERT = "operator_alert"

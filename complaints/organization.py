@@ -159,6 +159,9 @@ class Organization(BaseModel):
     timezone: str = "UTC"
     default_department: str
     quality_leads: list[str] = Field(min_length=1)
+    # Who watches the system in the Prefect UI and gets its automations' alerts by
+    # email ([operators] people); the quality leads when none are named.
+    operators: list[str] = Field(default_factory=list)
     people: dict[str, Person]
     departments: dict[str, Department]
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
@@ -178,6 +181,7 @@ class Organization(BaseModel):
         if self.default_department not in self.departments:
             raise ValueError(f"default_department {self.default_department!r} is not defined")
         named = [h for d in self.departments.values() for h in d.handlers] + self.quality_leads
+        named += self.operators
         named += [p for level in self.deadlines.escalation for p in level.people]
         named += [
             p
@@ -189,6 +193,11 @@ class Organization(BaseModel):
         if missing:
             raise ValueError(f"people not defined: {', '.join(missing)}")
         return self
+
+    @property
+    def alerted_operators(self) -> list[str]:
+        """Return who gets the automations' alerts: the operators, else the quality leads."""
+        return self.operators or self.quality_leads
 
     def person(self, key: str) -> Person:
         """Return a person by key."""
@@ -254,6 +263,7 @@ def parse_organization(text: str) -> Organization:
         {
             **org,
             "quality_leads": raw.get("quality", {}).get("leads", []),
+            "operators": raw.get("operators", {}).get("people", []),
             "deadlines": raw.get("deadlines", {}),
             "follow_up": raw.get("follow_up", {}),
             "classification": raw.get("classification", {}),

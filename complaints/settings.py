@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     http_port: int = 8000
     # Port of the project's own Prefect server that `make run` starts (UI and API).
     prefect_port: int = 4200
+    # The Prefect UI operators use (links in their alerts); defaults to the local server.
+    prefect_ui_url: str = ""
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     organization_file: Path = PROJECT_DIR / "var" / "organization.toml"
     mailbox_dir: Path = PROJECT_DIR / "var" / "mailbox"
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
     # Mail that cannot be delivered (server down) is retried for this long before it is
     # marked failed for an operator; a permanent refusal (5xx) is marked failed at once.
     outbox_give_up_hours: float = 72.0
+    # Operators are alerted ("mail is failing") when a message is still undelivered this
+    # many minutes after its first attempt, or was refused.
+    mail_alert_minutes: float = 15.0
     # A sender that claimed a message and died mid-send leaves it to others after this.
     outbox_claim_seconds: float = 120.0
     # A run that has sent no heartbeat for this long is taken as dead (its worker was
@@ -83,6 +88,8 @@ class Settings(BaseSettings):
     def _public_url_defaults_to_the_web_app(self) -> Settings:
         if not self.public_url:
             self.public_url = f"http://{self.http_host}:{self.http_port}"
+        if not self.prefect_ui_url:
+            self.prefect_ui_url = f"http://127.0.0.1:{self.prefect_port}"
         return self
 
     @model_validator(mode="after")

@@ -72,3 +72,12 @@ def verify_status(signed: str, secret: str) -> uuid.UUID | None:
     complaint_id = uuid.UUID(bytes=raw[:16])
     expected = _mac(secret, "status", str(complaint_id))[:16]
     return complaint_id if hmac.compare_digest(expected, raw[16:]) else None
+
+
+def automation_token(secret: str) -> str:
+    """Return the token the Prefect automations' webhook presents to the web app.
+
+    Derived from the app's secret key, so `make run` and production need no second
+    secret; `python -m flows.automations` writes it into the webhook block.
+    """
+    return _mac(secret, "prefect-automations", "webhook").hex()

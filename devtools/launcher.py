@@ -83,6 +83,19 @@ def deploy(env: Mapping[str, str]) -> None:
             raise RuntimeError(f"prefect {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
 
+def apply_automations(env: Mapping[str, str]) -> None:
+    """Apply the automations shipped with the system (flows/automations.py; idempotent)."""
+    done = subprocess.run(
+        [str(BIN / "python"), "-m", "flows.automations"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"applying the automations failed:\n{done.stdout}{done.stderr}")
+
+
 def wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
     """Wait until ``url`` answers 200 while ``process`` lives, or fail."""
     deadline = time.monotonic() + seconds

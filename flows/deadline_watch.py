@@ -12,7 +12,7 @@ from datetime import datetime
 from prefect import flow, get_run_logger
 
 from flows.run_logs import quiet_run_logs
-from tasks.deadlines import check_deadlines, mark_overdue
+from tasks.deadlines import check_deadlines, show_notice, watch_mail
 from tasks.journal import forget_current_run
 from tasks.mail import deliver_mail
 from tasks.overview import publish_overview
@@ -26,14 +26,15 @@ async def deadline_watch(as_of: datetime | None = None) -> int:
     summary = check_deadlines(as_of)
     if summary.message_ids:
         await deliver_mail(summary.message_ids)
-    for step in summary.overdue:
-        await mark_overdue(step)
+    for step in summary.noticed:
+        await show_notice(step)
     await publish_overview(as_of)
+    watch_mail(as_of)
     get_run_logger().info(
         "%d emails queued (%d overdue steps, %d complainant status updates), "
         "%d stale reminders skipped",
         len(summary.message_ids),
-        len(summary.overdue),
+        sum(step.event != "reminded" for step in summary.noticed),
         summary.status_updates,
         summary.superseded,
     )

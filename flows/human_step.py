@@ -6,15 +6,13 @@ import uuid
 from typing import TypeVar
 
 from prefect import get_run_logger
-
-# The async form of suspend_flow_run (this flow is async).
-from prefect.flow_runs import asuspend_flow_run
 from pydantic import ValidationError
 
 from complaints.enums import StepKind
 from complaints.steps.catalogue import spec_of
 from complaints.steps.catalogue.spec import Refs
 from complaints.steps.contracts import StepInput
+from suspensions.suspend import suspend_with_message
 from tasks.journal import ensure_current_execution
 from tasks.mail import deliver_mail
 from tasks.operators import publish_run_view
@@ -22,10 +20,6 @@ from tasks.refusals import refuse_answer
 from tasks.steps import open_step, recorded_step, take_decision
 
 Decision = TypeVar("Decision", bound=StepInput)
-
-# A suspend timeout that expires marks the run Failed. Deadlines are business events
-# handled outside the run (reminders, escalation), so a waiting complaint never expires.
-NEVER_EXPIRES: int | None = None
 
 
 def step_key(kind: StepKind, *parts: int | str) -> str:
@@ -67,12 +61,13 @@ async def wait_for(complaint_id: uuid.UUID, key: str, contract: type[Decision]) 
     if record is not None and record.decision is not None:
         return contract.model_validate(record.decision)
     ensure_current_execution()  # an execution started again elsewhere does not wait here
-    await publish_run_view(complaint_id, key)  # operators see what it waits for
+    # Operators see what it waits for: the run's view, and the suspended state's message.
+    # The suspension never expires: deadlines are business events handled outside the
+    # run (reminders, escalation), never a Failed run.
+    message = await publish_run_view(complaint_id, key)
     while True:
         try:
-            received = await asuspend_flow_run(
-                wait_for_input=contract, key=key, timeout=NEVER_EXPIRES
-            )
+            received = await suspend_with_message(contract, key=key, message=message)
             break
         except ValidationError as exc:  # an answer in the Prefect UI the rules refuse
             await refuse_answer(complaint_id, key, exc)

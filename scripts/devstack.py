@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from complaints.migrate import upgrade  # noqa: E402
 from complaints.settings import get_settings  # noqa: E402
 from devtools.launcher import (  # noqa: E402
+    apply_automations,
     deploy,
     prefect_env,
     server_command,
@@ -76,6 +77,7 @@ def main() -> int:
         children.append(server)
         wait_http(f"{env['PREFECT_API_URL']}/health", server)
         deploy(env)
+        apply_automations(env)
         children.append(subprocess.Popen(worker_command(), env=env, cwd=ROOT))
         web = subprocess.Popen(
             web_command(settings.http_host, settings.http_port), env=env, cwd=ROOT

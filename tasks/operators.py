@@ -7,7 +7,11 @@ from __future__ import annotations
 import uuid
 
 from prefect import get_run_logger
-from prefect.artifacts import acreate_markdown_artifact
+from prefect.artifacts import (
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+)
 from prefect.client.orchestration import get_client
 from prefect.events import emit_event
 from prefect.runtime import flow_run
@@ -15,11 +19,8 @@ from sqlalchemy import update
 
 from complaints.intake import service
 from complaints.models import Complaint, utcnow
-from complaints.ops.run_view import RunView, run_view
-from tasks.runtime import flow_step, transaction
-
-# Tags this module keeps current; others (the deadline watch's overdue:<kind>) stay.
-KEPT_PREFIXES = ("stage:", "grade:", "department:")
+from complaints.ops.run_view import OWNED_TAG_PREFIXES, RunView, run_view
+from tasks.runtime import flow_step, organization, transaction
 
 
 def artifact_key(reference: str) -> str:
@@ -28,8 +29,8 @@ def artifact_key(reference: str) -> str:
 
 
 @flow_step("publish-run-view")
-async def publish_run_view(complaint_id: uuid.UUID, at_key: str) -> int:
-    """Bring the run's view of the complaint up to date; return the last event shown.
+async def publish_run_view(complaint_id: uuid.UUID, at_key: str) -> str:
+    """Bring the run's view of the complaint up to date; return what it waits for.
 
     Once per step of the run (the journal keys it by ``at_key``): a replay shows nothing
     twice. What was shown is recorded first, so an event is shown at most once; a failure
@@ -37,7 +38,14 @@ async def publish_run_view(complaint_id: uuid.UUID, at_key: str) -> int:
     """
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
-        view = run_view(session, complaint, after_seq=complaint.published_seq, now=utcnow())
+        view = run_view(
+            session,
+            complaint,
+            organization(),
+            at_key=at_key,
+            after_seq=complaint.published_seq,
+            now=utcnow(),
+        )
         session.execute(
             update(Complaint)
             .where(Complaint.id == complaint_id)
@@ -48,7 +56,7 @@ async def publish_run_view(complaint_id: uuid.UUID, at_key: str) -> int:
         await _show(complaint_id, view)
     except Exception as exc:  # the view is for people; the complaint goes on without it
         get_run_logger().warning("run view not updated: %s", type(exc).__name__)
-    return view.last_seq
+    return view.message
 
 
 async def _show(complaint_id: uuid.UUID, view: RunView) -> None:
@@ -67,14 +75,20 @@ async def _show(complaint_id: uuid.UUID, view: RunView) -> None:
             payload=event.payload,
             occurred=event.occurred,
         )
+    key = artifact_key(view.reference)
     await acreate_markdown_artifact(
-        key=artifact_key(view.reference),
-        markdown=view.markdown,
-        description=f"Complaint {view.reference}: where it stands",
+        key=key, markdown=view.markdown, description=f"Complaint {view.reference}: where it stands"
     )
+    await acreate_progress_artifact(
+        view.progress, key=f"{key}-progress", description="Through the procedure (DOMAIN.md)"
+    )
+    if view.actions:
+        await acreate_table_artifact(
+            view.actions, key=f"{key}-actions", description="Corrective actions and owners"
+        )
     async with get_client() as client:
         run = await client.read_flow_run(uuid.UUID(str(run_id)))
-        kept = [t for t in run.tags if not t.startswith(KEPT_PREFIXES)]
+        kept = [t for t in run.tags if not t.startswith(OWNED_TAG_PREFIXES)]
         tags = [*kept, *view.tags]
         if sorted(tags) != sorted(run.tags):
             await client.update_flow_run(run.id, tags=tags)

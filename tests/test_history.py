@@ -71,4 +71,4 @@ def test_the_live_deadline_watch_has_nothing_to_say_about_the_history(tmp_path: 
     assert (waiting, still_open) == (0, 0)
     for later in (timedelta(minutes=1), timedelta(days=40)):
         report = watch(sessions, ORG, Settings(upload_dir=tmp_path / "uploads"), now + later)
-        assert (report.message_ids, report.overdue, report.status_updates) == ([], [], 0)
+        assert (report.message_ids, report.noticed, report.status_updates) == ([], [], 0)

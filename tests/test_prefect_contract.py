@@ -11,6 +11,7 @@ from prefect.input import keyset_from_paused_state
 from prefect.states import Suspended
 
 import suspensions
+from suspensions import suspend
 from ui_api.background import prefect_runs
 
 
@@ -18,6 +19,12 @@ def test_the_adapter_was_checked_against_the_installed_prefect() -> None:
     # On an upgrade: check the two internals below against the new release's source,
     # then move CHECKED_WITH_PREFECT.
     assert version("prefect") == prefect_runs.CHECKED_WITH_PREFECT
+
+
+def test_the_suspend_with_a_message_was_copied_from_the_installed_prefect() -> None:
+    # On an upgrade: compare suspensions/suspend.py with the new release's
+    # prefect.flow_runs.asuspend_flow_run, then move CHECKED_WITH.
+    assert version("prefect") == suspend.CHECKED_WITH
 
 
 @pytest.mark.parametrize("step_key", ["assessment-1", "action-3-progress-2", "survey-1"])

@@ -26,7 +26,17 @@ from ui_api.links import add_link_pages
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
 from ui_api.review_access import NotSignedIn
-from ui_api.routes import dev, files, intake, privacy, reviews, status, steps, volumes
+from ui_api.routes import (
+    dev,
+    files,
+    intake,
+    operators,
+    privacy,
+    reviews,
+    status,
+    steps,
+    volumes,
+)
 
 # Largest request body; step-link POSTs may carry uploads on top (see _body_limit).
 MAX_BODY_BYTES = 256 * 1024
@@ -96,6 +106,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.include_router(reviews.router)
     app.include_router(volumes.router)
     app.include_router(privacy.router)
+    app.include_router(operators.router)
     if settings.dev_mailbox_enabled:
         app.include_router(dev.router)
     app.mount("/static", StaticFiles(directory=PROJECT_DIR / "templates" / "static"), "static")

@@ -190,6 +190,19 @@ class RetentionReportContext(EmailContext):
     exports: int
 
 
+class OperatorAlertContext(EmailContext):
+    """One of the automations shipped with the system fired (a run failed, mail failing,
+    a containment about to be missed): what, about which, and where to look."""
+
+    kind = EmailKind.OPERATOR_ALERT
+    subject = "Operator alert: %(reference)s"
+
+    alert: str
+    explanation: str
+    occurred: datetime
+    console_url: str
+
+
 class SignInContext(EmailContext):
     """A quality lead's single-use link into the reviews area."""
 

@@ -34,20 +34,31 @@ EVENT_OF_NOTICE = {
 
 
 @dataclass(frozen=True)
-class Overdue:
-    """A step that passed its due time (for the operators' view in Prefect)."""
+class Noticed:
+    """A notice a step was given, for the operators' view in Prefect (as it happens):
+    ``reminded`` before its due time, ``overdue`` at the first escalation, ``escalated``
+    at each later one."""
 
     complaint_id: uuid.UUID
     reference: str
     flow_run_id: uuid.UUID | None
     step_kind: str
+    step_key: str
+    event: str
     level: int
+
+
+def event_of(notice: Notice) -> str:
+    """Return the operators' event name of a notice given."""
+    if notice.kind is NoticeKind.REMINDER:
+        return "reminded"
+    return "overdue" if notice.level <= 1 else "escalated"
 
 
 @dataclass
 class WatchReport:
     message_ids: list[uuid.UUID] = field(default_factory=list)
-    overdue: list[Overdue] = field(default_factory=list)
+    noticed: list[Noticed] = field(default_factory=list)
     superseded: int = 0
     status_updates: int = 0
 
@@ -110,6 +121,19 @@ def notices_given(session: Session, step_id: uuid.UUID) -> set[str]:
     return set(session.scalars(select(StepNotice.key).where(StepNotice.step_id == step_id)))
 
 
+def _noticed(step: Step, notice: Notice) -> Noticed:
+    complaint = step.complaint
+    return Noticed(
+        complaint.id,
+        complaint.reference,
+        complaint.flow_run_id,
+        step.kind.value,
+        step.key,
+        event_of(notice),
+        notice.level,
+    )
+
+
 def watch(
     sessions: sessionmaker[Session], org: Organization, settings: Settings, now: datetime
 ) -> WatchReport:
@@ -129,17 +153,8 @@ def watch(
                     continue
                 messages = give_notice(session, step, notice, org, settings, now=now)
                 report.message_ids += [m.id for m in messages]
-                if notice.kind is NoticeKind.ESCALATION:
-                    complaint = step.complaint
-                    report.overdue.append(
-                        Overdue(
-                            complaint.id,
-                            complaint.reference,
-                            complaint.flow_run_id,
-                            step.kind.value,
-                            notice.level,
-                        )
-                    )
+                if notice.kind in (NoticeKind.REMINDER, NoticeKind.ESCALATION):
+                    report.noticed.append(_noticed(step, notice))
     updates = periodic_status_updates(sessions, org, settings, now)
     report.message_ids += updates
     report.status_updates = len(updates)

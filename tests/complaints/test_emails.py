@@ -34,6 +34,7 @@ from complaints.mail.contexts import (
     EscalationContext,
     IncidentReportContext,
     NotOursExplanationContext,
+    OperatorAlertContext,
     ReminderContext,
     RetentionReportContext,
     ReviewChart,
@@ -311,6 +312,13 @@ def _context(kind: EmailKind) -> EmailContext:
             files=5,
             addresses=1,
             exports=0,
+        ),
+        EmailKind.OPERATOR_ALERT: OperatorAlertContext(
+            **common,
+            alert="Mail is failing",
+            explanation="operators.alert.mail_failing",
+            occurred=WHEN,
+            console_url="http://127.0.0.1:4200/events",
         ),
         EmailKind.SIGN_IN: SignInContext(
             **common, url="https://example.test/reviews/sign-in/tok", expires_at=WHEN

@@ -660,7 +660,7 @@ def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
         }
     )
     run = prefect_server.flow_run(case["run_id"])
-    assert "overdue:containment" in run["tags"]
+    assert "overdue" in run["tags"]
     assert len(_events(stack_sessions, case["id"], "step.overdue")) == 2
     # The watch's overview for operators: the missed containment, by reference and owner.
     overview = prefect_server.post(
@@ -668,19 +668,32 @@ def test_a_missed_48_hour_containment_deadline_reminds_then_escalates_once_each(
     )
     assert len(overview) == 1 and "## Overdue steps by department and owner" in overview[0]["data"]
     assert f"| {case['reference']} | li-wei |" in overview[0]["data"]
+    # Each notice is an event about the complaint as it is given: the reminder, the
+    # first escalation (overdue) and the next one up the ladder (escalated).
+    names = ["complaint.step.reminded", "complaint.step.overdue", "complaint.step.escalated"]
     query = {
         "filter": {
-            "event": {"name": ["complaint.containment.overdue"]},
+            "event": {"name": names},
             "any_resource": {"id": [f"complaint.{case['id']}"]},
         },
         "limit": 10,
     }
-    # Events reach the server in batches: wait for both levels.
-    overdue = eventually(
-        lambda: len(found := prefect_server.post("/events/filter", query)["events"]) == 2 and found,
-        what="the overdue events",
+    # Events reach the server in batches: wait for all three.
+    noticed = eventually(
+        lambda: len(found := prefect_server.post("/events/filter", query)["events"]) == 3 and found,
+        what="the notices' events",
     )
-    assert sorted(e["payload"]["escalation_level"] for e in overdue) == [1, 2]
+    assert sorted((e["event"], e["payload"]["level"]) for e in noticed) == [
+        ("complaint.step.escalated", 2),
+        ("complaint.step.overdue", 1),
+        ("complaint.step.reminded", 0),
+    ]
+    assert {(e["payload"]["kind"], e["payload"]["key"]) for e in noticed} == {
+        ("containment", "containment-1")
+    }
+    assert {r["prefect.resource.id"] for e in noticed for r in e["related"]} >= {
+        f"prefect.flow-run.{case['run_id']}"
+    }
 
 
 def test_the_deadline_watch_is_scheduled_by_the_prefect_server(

@@ -158,8 +158,11 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
 
     # Operators see where it stands in the Prefect UI: tags, the complaint's artifact (a
     # version per step), and the trail's steps as events about the complaint.
-    tags = prefect_server.flow_run(run_id)["tags"]
-    assert {"stage:containment", "grade:major_complaint", "department:kitchen"} <= set(tags)
+    run = prefect_server.flow_run(run_id)
+    assert {"stage:containment", "grade:major_complaint", "department:kitchen"} <= set(run["tags"])
+    # The suspended state says what it waits for, whose decision and until when.
+    assert run["state"]["message"].startswith(f"{reference} waits at containment-1: decision of ")
+    assert " due " in run["state"]["message"] and "OVERDUE" not in run["state"]["message"]
     versions = prefect_server.post(
         "/artifacts/filter",
         {
@@ -189,7 +192,10 @@ def test_ours_path_suspends_resumes_and_repeats_nothing(
         ],
         what="the decision's event",
     )
-    assert decided[0]["payload"] == {"kind": "assessment", "key": "assessment-1"}
+    assert {k: decided[0]["payload"][k] for k in ("kind", "key")} == {
+        "kind": "assessment",
+        "key": "assessment-1",
+    }
     assert decided[0]["resource"]["prefect.resource.name"] == reference
     assert any(
         r["prefect.resource.id"] == f"prefect.flow-run.{run_id}" for r in decided[0]["related"]
