@@ -22,9 +22,9 @@ TEST_DATES ?= "$(shell date -u -d '+1 year' '+%Y-%m-%d %H:%M:%S')" "2027-10-03 0
 
 # Debian packages the tests start for real: Chromium (pages checked where a person clicks)
 # and Dovecot (the IMAP mailbox mail comes in from). Installed once, when missing.
-DEBIAN_PACKAGES := chromium dovecot-imapd
+DEBIAN_PACKAGES := chromium fonts-wqy-microhei dovecot-imapd
 debian:
-	@command -v chromium >/dev/null && test -x /usr/sbin/dovecot || \
+	@command -v chromium >/dev/null && test -x /usr/sbin/dovecot && fc-list :lang=zh | grep -q . || \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES))
 
 # Installs exactly what requirements.lock says (hashes checked), then the project itself.

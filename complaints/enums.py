@@ -182,6 +182,7 @@ class EventKind(StrEnum):
     STEP_REMINDED = "step.reminded"
     STEP_OVERDUE = "step.overdue"
     EMAIL_QUEUED = "email.queued"
+    ACKNOWLEDGEMENT_WITHHELD = "acknowledgement.withheld"
     EMAIL_SENT = "email.sent"
     EMAIL_FAILED = "email.failed"
     MEETING_CONVENED = "meeting.convened"

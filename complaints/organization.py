@@ -154,6 +154,21 @@ class PrivacyPolicy(BaseModel):
     batch: int = Field(default=100, ge=1)
 
 
+class PublicInfo(BaseModel):
+    """What the public pages say (ISO 10002 7.1: where and how to complain): the products
+    the form offers, the external body (ISO 10003), whom to ask about personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Offered as choices in the complaint form (any other product may be typed).
+    products: list[str] = Field(default_factory=list)
+    # An external dispute-resolution body a complainant may turn to (ISO 10003).
+    external_body: str = ""
+    external_body_url: str = ""
+    # Whom to ask about one's personal data (an address or a desk).
+    privacy_contact: str = ""
+
+
 class Organization(BaseModel):
     name: str
     timezone: str = "UTC"
@@ -169,6 +184,7 @@ class Organization(BaseModel):
     classification: Classification = Field(default_factory=Classification)
     reviews: ReviewCriteria = Field(default_factory=ReviewCriteria)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
+    public: PublicInfo = Field(default_factory=PublicInfo)
 
     @field_validator("timezone")
     @classmethod
@@ -269,6 +285,7 @@ def parse_organization(text: str) -> Organization:
             "classification": raw.get("classification", {}),
             "reviews": raw.get("reviews", {}),
             "privacy": raw.get("privacy", {}),
+            "public": raw.get("public", {}),
             "people": people,
             "departments": departments,
         }

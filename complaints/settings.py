@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     # Files people upload through step links (photos, evidence), each stored under its
     # id (never under the name it came with), readable by the app's user only.
     upload_dir: Path = PROJECT_DIR / "var" / "uploads"
+    # Acknowledgements one address may get per hour: beyond it complaints are recorded
+    # but not acknowledged, so nobody can make us mail an address at will.
+    acknowledgements_per_address_per_hour: int = 5
+    # Complaint-form submissions one client may make per hour (the public form).
+    form_posts_per_client_per_hour: int = 10
     # Largest file accepted, in bytes.
     upload_max_bytes: int = 10 * 1024 * 1024
     # Most files accepted with one form submission.

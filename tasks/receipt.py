@@ -11,8 +11,8 @@ from tasks.runtime import organization, settings, step_task, transaction
 
 @step_task("acknowledge-receipt")
 def acknowledge_receipt(complaint_id: uuid.UUID) -> list[uuid.UUID]:
-    """Queue the complainant's acknowledgement."""
+    """Queue the complainant's acknowledgement (none when withheld for its address)."""
     with transaction() as session:
         complaint = service.require_complaint(session, complaint_id)
-        message, _new = acknowledge(session, complaint, organization(), settings())
-        return [message.id]
+        message = acknowledge(session, complaint, organization(), settings())
+        return [message.id] if message is not None else []

@@ -32,6 +32,7 @@ from ui_api.routes import (
     intake,
     operators,
     privacy,
+    public,
     reviews,
     status,
     steps,
@@ -99,12 +100,17 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.link_failures = FailureLimiter(
         limit=settings.link_failure_limit, window_seconds=settings.link_failure_window_seconds
     )
+    # Every post of the public form counts against its client, for an hour.
+    app.state.form_limiter = FailureLimiter(
+        limit=settings.form_posts_per_client_per_hour, window_seconds=3600
+    )
     app.include_router(intake.router)
     app.include_router(steps.router)
     app.include_router(files.router)
     app.include_router(status.router)
     app.include_router(reviews.router)
     app.include_router(volumes.router)
+    app.include_router(public.router)
     app.include_router(privacy.router)
     app.include_router(operators.router)
     if settings.dev_mailbox_enabled:
@@ -184,8 +190,9 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, detail: str, code:
 
 
 def _carries_uploads(request: Request) -> bool:
-    """Whether a request may carry uploaded files (a step link's form)."""
-    return request.method == "POST" and request.url.path.startswith("/s/")
+    """Whether a request may carry uploaded files (a step link's form, the complaint form)."""
+    path = request.url.path
+    return request.method == "POST" and (path.startswith("/s/") or path == "/complain")
 
 
 def _body_limit(settings: Settings) -> int:

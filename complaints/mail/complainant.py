@@ -3,11 +3,14 @@ is not ours, and news of the handling (ISO 10002 7.3, 7.4)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from complaints.audit import record_event
 from complaints.deadlines.schedule import contain_by, next_commitment
+from complaints.enums import EmailKind, EventKind
 from complaints.mail.addresses import COMPLAINANT, addressee, status_url
 from complaints.mail.compose import addressed, queue_email
 from complaints.mail.contexts import (
@@ -16,22 +19,64 @@ from complaints.mail.contexts import (
     StatusUpdateContext,
 )
 from complaints.mail.emails import EmailContext
-from complaints.models import Complaint, OutboxMessage
+from complaints.models import Complaint, Event, OutboxMessage
 from complaints.organization import Organization
 from complaints.settings import Settings
 
 
 def acknowledge(
     session: Session, complaint: Complaint, org: Organization, settings: Settings
-) -> tuple[OutboxMessage, bool]:
-    """Queue the complainant's acknowledgement (once); return whether it was queued now."""
+) -> OutboxMessage | None:
+    """Queue the complainant's acknowledgement (once); None when it is withheld.
+
+    Nobody can make us mail an address at a rate they choose: an address that had
+    ``acknowledgements_per_address_per_hour`` acknowledgements since the hour before this
+    complaint arrived gets no more (the complaint is recorded all the same, and the
+    withholding is in its trail, so a replay decides the same).
+    """
+    if _withheld(session, complaint, settings):
+        return None
     context = AcknowledgementContext(
         **addressed(complaint, complaint.complainant_name, org),
         received_at=complaint.received_at,
         contain_by=contain_by(complaint, org),
         status_url=status_url(settings, complaint),
     )
-    return to_complainant(session, complaint, org, context)
+    message, _new = to_complainant(session, complaint, org, context)
+    return message
+
+
+def _withheld(session: Session, complaint: Complaint, settings: Settings) -> bool:
+    """Whether this complaint's acknowledgement is withheld (decided once, recorded)."""
+    kinds = session.scalars(
+        select(Event.kind).where(
+            Event.complaint_id == complaint.id,
+            Event.kind == EventKind.ACKNOWLEDGEMENT_WITHHELD.value,
+        )
+    ).first()
+    if kinds is not None:
+        return True
+    acknowledgements = select(func.count()).where(
+        OutboxMessage.kind == EmailKind.ACKNOWLEDGEMENT.value,
+        OutboxMessage.recipient == complaint.complainant_email,
+    )
+    mine = session.scalar(acknowledgements.where(OutboxMessage.complaint_id == complaint.id))
+    if mine:
+        return False
+    lately = session.scalar(
+        acknowledgements.where(
+            OutboxMessage.created_at > complaint.received_at - timedelta(hours=1)
+        )
+    )
+    if (lately or 0) < settings.acknowledgements_per_address_per_hour:
+        return False
+    record_event(
+        session,
+        complaint.id,
+        EventKind.ACKNOWLEDGEMENT_WITHHELD,
+        data={"limit": settings.acknowledgements_per_address_per_hour},
+    )
+    return True
 
 
 def explain_not_ours(
