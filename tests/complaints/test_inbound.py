@@ -10,6 +10,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+import aioimaplib
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,8 +24,9 @@ from complaints.mail.inbound import parse, take
 from complaints.models import Attachment, Complaint, Event, InboundMessage
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings
+from tests.support.imap import PASSWORD, USER, dovecot
 from tests.support.people import complaint_payload
-from ui_api.background.inbound import MaildirSource, take_inbound_mail
+from ui_api.background.inbound import ImapSource, MaildirSource, take_inbound_mail
 
 ORG = load_organization(PROJECT_DIR / "samples" / "organization.toml")
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -214,3 +217,58 @@ def test_the_maildir_source_takes_each_message_to_the_address_once_across_restar
     with sessions() as session:
         ids = [m["Message-ID"] for m in [*mine, other]]
         assert _count(session, InboundMessage, InboundMessage.message_id.in_(ids)) == 3
+
+
+def test_an_imap_mailbox_is_read_once_whatever_stops_midway(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Against a real IMAP server (Dovecot): each message taken once, also when the
+    poller recorded a message and stopped before flagging it, and when the server was
+    down for a round."""
+    with dovecot() as server:
+        settings = Settings(
+            upload_dir=tmp_path / "uploads",
+            organization_file=PROJECT_DIR / "samples" / "organization.toml",
+            imap_host="127.0.0.1",
+            imap_port=server.port,
+            imap_tls=False,
+            imap_username=USER,
+            imap_password=PASSWORD,  # type: ignore[arg-type]
+        )
+        source = ImapSource(settings)
+        first, second = _message(), _message(Auto_Submitted="auto-replied")
+        asyncio.run(_append(server.port, first, second))
+        assert asyncio.run(take_inbound_mail(source, sessions, settings)) == 2
+        assert asyncio.run(source.unread()) == []  # both flagged \\Seen once taken
+
+        # Recorded, then stopped before the flag: the next round finds it taken.
+        third = _message()
+        asyncio.run(_append(server.port, third))
+        [(_uid, raw)] = asyncio.run(source.unread())
+        with sessions.begin() as session:
+            take(session, raw, ORG, settings)
+        assert asyncio.run(take_inbound_mail(source, sessions, settings)) == 0
+
+        # The server down for a round: the round fails, nothing is lost.
+        fourth = _message()
+        asyncio.run(_append(server.port, fourth))
+        server.stop()
+        with pytest.raises(OSError):
+            asyncio.run(take_inbound_mail(source, sessions, settings))
+        server.start()
+        assert asyncio.run(take_inbound_mail(source, sessions, settings)) == 1
+    with sessions() as session:
+        ids = [m["Message-ID"] for m in (first, second, third, fourth)]
+        outcomes = session.scalars(
+            select(InboundMessage.outcome).where(InboundMessage.message_id.in_(ids))
+        ).all()
+    assert sorted(outcomes) == ["complaint", "complaint", "complaint", "ignored"]
+
+
+async def _append(port: int, *messages: EmailMessage) -> None:
+    client = aioimaplib.IMAP4(host="127.0.0.1", port=port, timeout=10)
+    await client.wait_hello_from_server()
+    await client.login(USER, PASSWORD)
+    for message in messages:
+        await client.append(bytes(message), mailbox="INBOX")
+    await client.logout()

@@ -69,7 +69,8 @@ class ImapSource:
         client = await self._connect()
         try:
             _status, lines = await client.uid_search("UNSEEN")
-            uids = b" ".join(lines[:1]).split() if lines else []
+            # "* SEARCH 1 2 3" comes back as b"1 2 3" (b"" when none), then the status.
+            uids = [uid for uid in (lines[0] if lines else b"").split() if uid.isdigit()]
             found = []
             for uid in uids:
                 _status, data = await client.uid("fetch", uid.decode(), "(BODY.PEEK[])")
