@@ -443,3 +443,16 @@ class InboundMessage(Base):
     complaint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     # The raw message of one kept for an operator (nothing else keeps it).
     raw: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """A key a system integrating with us (a shop, a CRM) files complaints with: stored as
+    a keyed hash only, revocable, its name recorded with every complaint it files."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
