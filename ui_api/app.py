@@ -30,6 +30,7 @@ from ui_api.review_access import NotSignedIn
 from ui_api.routes import (
     dev,
     files,
+    front_desk,
     intake,
     operators,
     privacy,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.include_router(reviews.router)
     app.include_router(volumes.router)
     app.include_router(public.router)
+    app.include_router(front_desk.router)
     app.include_router(privacy.router)
     app.include_router(operators.router)
     if settings.dev_mailbox_enabled:
