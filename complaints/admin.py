@@ -18,6 +18,7 @@ from complaints.classification import CorrectionRefused, correct_category
 from complaints.db import session_scope
 from complaints.enums import Locale, OutboxStatus, Stage
 from complaints.i18n import translator
+from complaints.intake import api_keys
 from complaints.models import Complaint, OutboxMessage, utcnow
 from complaints.organization import load_organization
 from complaints.privacy.erasure import Erased, complaints_of, erase_complaint
@@ -178,6 +179,32 @@ def _add_privacy_commands(commands: Any) -> None:
             )
 
 
+def api_key(action: str, name: str | None) -> int:
+    """Create, revoke or list the keys integrations file complaints with."""
+    secret = get_settings().secret_key.get_secret_value()
+    with session_scope() as session:
+        if action == "list":
+            for row in api_keys.keys(session):
+                state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "in force"
+                print(f"{row.name}\t{row.created_at:%Y-%m-%d}\t{state}")
+            return 0
+        assert name is not None
+        if action == "revoke":
+            if not api_keys.revoke(session, name):
+                print(f"no key in force for {name}", file=sys.stderr)
+                return 2
+            print(f"revoked: {name}")
+            return 0
+        try:
+            key = api_keys.issue(session, name, secret)
+        except api_keys.KeyExists:
+            print(f"{name} has a key already: revoke it first", file=sys.stderr)
+            return 2
+    print(key)
+    print("shown once; the API now refuses complaints without a key in force")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run an operator command."""
     parser = argparse.ArgumentParser(prog="python -m complaints.admin")
@@ -196,7 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     shipped.add_argument("file", type=Path, help="product_family,month,units")
     shipped.add_argument("--by", default="operator", help="who supplies them")
     _add_privacy_commands(commands)
+    keys = commands.add_parser("api-key", help="create, revoke or list integration keys")
+    keys.add_argument("action", choices=["create", "revoke", "list"])
+    keys.add_argument("name", nargs="?", help="the integration (a shop, a CRM)")
     args = parser.parse_args(argv)
+    if args.command == "api-key":
+        if args.action != "list" and not args.name:
+            parser.error("api-key create/revoke needs the integration's name")
+        return api_key(args.action, args.name)
     if args.command == "erase":
         return erase_personal_data(
             args.email, args.reference, by=args.by, reason=args.reason, close=args.close

@@ -183,6 +183,8 @@ class EventKind(StrEnum):
     STEP_OVERDUE = "step.overdue"
     EMAIL_QUEUED = "email.queued"
     ACKNOWLEDGEMENT_WITHHELD = "acknowledgement.withheld"
+    CORRESPONDENCE_RECEIVED = "correspondence.received"
+    FILES_REFUSED = "files.refused"
     EMAIL_SENT = "email.sent"
     EMAIL_FAILED = "email.failed"
     MEETING_CONVENED = "meeting.convened"

@@ -425,3 +425,34 @@ class DataExport(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+class InboundMessage(Base):
+    """An email that came in to the complaints address, taken exactly once (by its
+    Message-ID, or a digest of the message when it has none) and what became of it."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    message_id: Mapped[str] = mapped_column(String(500), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "complaint" (a new one), "correspondence" (a reply to one), "ignored" (an
+    # auto-reply, a bounce, our own mail) or "kept" (for an operator: no sender, empty).
+    outcome: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    complaint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    # The raw message of one kept for an operator (nothing else keeps it).
+    raw: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """A key a system integrating with us (a shop, a CRM) files complaints with: stored as
+    a keyed hash only, revocable, its name recorded with every complaint it files."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

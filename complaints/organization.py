@@ -177,6 +177,9 @@ class Organization(BaseModel):
     # Who watches the system in the Prefect UI and gets its automations' alerts by
     # email ([operators] people); the quality leads when none are named.
     operators: list[str] = Field(default_factory=list)
+    # Who records complaints received by phone, by letter or in person ([front_desk]
+    # people), signed in like the quality leads.
+    front_desk: list[str] = Field(default_factory=list)
     people: dict[str, Person]
     departments: dict[str, Department]
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
@@ -197,7 +200,7 @@ class Organization(BaseModel):
         if self.default_department not in self.departments:
             raise ValueError(f"default_department {self.default_department!r} is not defined")
         named = [h for d in self.departments.values() for h in d.handlers] + self.quality_leads
-        named += self.operators
+        named += self.operators + self.front_desk
         named += [p for level in self.deadlines.escalation for p in level.people]
         named += [
             p
@@ -209,6 +212,12 @@ class Organization(BaseModel):
         if missing:
             raise ValueError(f"people not defined: {', '.join(missing)}")
         return self
+
+    @property
+    def staff(self) -> list[str]:
+        """Return who may sign in: the quality leads (reviews, front desk) and the front
+        desk (its page only)."""
+        return list(dict.fromkeys(self.quality_leads + self.front_desk))
 
     @property
     def alerted_operators(self) -> list[str]:
@@ -280,6 +289,7 @@ def parse_organization(text: str) -> Organization:
             **org,
             "quality_leads": raw.get("quality", {}).get("leads", []),
             "operators": raw.get("operators", {}).get("people", []),
+            "front_desk": raw.get("front_desk", {}).get("people", []),
             "deadlines": raw.get("deadlines", {}),
             "follow_up": raw.get("follow_up", {}),
             "classification": raw.get("classification", {}),

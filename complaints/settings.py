@@ -28,6 +28,19 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "Complaints desk <complaints@localhost>"
+    # Mail to this address becomes a complaint (or a reply to one): read from the IMAP
+    # mailbox below in production, from the development mailbox's Maildir otherwise.
+    inbound_address: str = "complaints@localhost"
+    # A Maildir to take inbound mail from (unset: the development mailbox's, when it runs).
+    inbound_maildir: Path | None = None
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_tls: bool = True
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = "INBOX"
+    # How often the inbound mailbox is read.
+    inbound_poll_seconds: float = 5.0
     # Where people reach the web app (links in emails); defaults to http://HTTP_HOST:HTTP_PORT.
     public_url: str = ""
     http_host: str = "127.0.0.1"

@@ -112,3 +112,18 @@ def test_erase_and_export_by_email_refuse_an_open_complaint_then_act_and_show_in
     assert "texts erased" in audit.stdout and "by zhang-min: asked" in audit.stdout
     again = _admin(url, "erase", "--email", email, "--reason", "asked")
     assert again.returncode == 2
+
+
+def test_api_keys_are_issued_once_listed_and_revoked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'admin.db'}"
+    upgrade(url)
+    issued = _admin(url, "api-key", "create", "webshop")
+    assert issued.returncode == 0
+    key = issued.stdout.splitlines()[0]
+    assert len(key) >= 40 and "shown once" in issued.stdout
+    assert _admin(url, "api-key", "create", "webshop").returncode == 2  # one per integration
+    listed = _admin(url, "api-key", "list")
+    assert "webshop" in listed.stdout and "in force" in listed.stdout and key not in listed.stdout
+    assert _admin(url, "api-key", "revoke", "webshop").returncode == 0
+    assert "revoked" in _admin(url, "api-key", "list").stdout
+    assert _admin(url, "api-key", "revoke", "webshop").returncode == 2

@@ -20,6 +20,7 @@ from complaints.db import get_session_factory
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR, Settings, get_settings
 from devtools.mailbox import DevMailbox, Maildir
+from ui_api.api_keys import KeyGate
 from ui_api.background.loop import BackgroundLoop
 from ui_api.intake_writer import IntakeWriter
 from ui_api.links import add_link_pages
@@ -29,6 +30,7 @@ from ui_api.review_access import NotSignedIn
 from ui_api.routes import (
     dev,
     files,
+    front_desk,
     intake,
     operators,
     privacy,
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.sessions = get_session_factory(settings.database_url)
     app.state.background = jobs
     app.state.intake_writer = IntakeWriter(app.state.sessions, settings)
+    app.state.key_gate = KeyGate(app.state.sessions, settings.secret_key.get_secret_value())
     app.state.mailbox_store = Maildir(settings.mailbox_dir)
     app.state.link_failures = FailureLimiter(
         limit=settings.link_failure_limit, window_seconds=settings.link_failure_window_seconds
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.include_router(reviews.router)
     app.include_router(volumes.router)
     app.include_router(public.router)
+    app.include_router(front_desk.router)
     app.include_router(privacy.router)
     app.include_router(operators.router)
     if settings.dev_mailbox_enabled:

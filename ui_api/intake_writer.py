@@ -31,6 +31,7 @@ MOST_PER_BATCH = 200
 class _Waiting:
     data: ComplaintIn
     answer: asyncio.Future[ComplaintCreated]
+    received_by: str = "complainant"
 
 
 class IntakeWriter:
@@ -42,9 +43,11 @@ class IntakeWriter:
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def file(self, data: ComplaintIn) -> ComplaintCreated:
+    async def file(
+        self, data: ComplaintIn, *, received_by: str = "complainant"
+    ) -> ComplaintCreated:
         """Record one complaint (with whatever else is waiting); return once committed."""
-        waiting = _Waiting(data, asyncio.get_running_loop().create_future())
+        waiting = _Waiting(data, asyncio.get_running_loop().create_future(), received_by)
         self._waiting.append(waiting)
         if self._writer is None or self._writer.done():
             # The writer lives while complaints wait and ends with the last of them: no
@@ -57,7 +60,7 @@ class IntakeWriter:
             batch = self._waiting[:MOST_PER_BATCH]
             del self._waiting[:MOST_PER_BATCH]
             try:
-                created = await run_in_threadpool(self._record, [w.data for w in batch])
+                created = await run_in_threadpool(self._record, batch)
             except Exception as exc:
                 if len(batch) == 1:
                     _fail(batch[0], exc)
@@ -66,7 +69,7 @@ class IntakeWriter:
                 # request sees the error.
                 for waiting in batch:
                     try:
-                        [one] = await run_in_threadpool(self._record, [waiting.data])
+                        [one] = await run_in_threadpool(self._record, [waiting])
                     except Exception as exc:
                         _fail(waiting, exc)
                     else:
@@ -75,7 +78,7 @@ class IntakeWriter:
             for waiting, answer in zip(batch, created, strict=True):
                 _answer(waiting, answer)
 
-    def _record(self, items: list[ComplaintIn]) -> list[ComplaintCreated]:
+    def _record(self, batch: list[_Waiting]) -> list[ComplaintCreated]:
         org = load_organization(self.settings.organization_file)
         with self.sessions.begin() as db:
             return [
@@ -84,7 +87,12 @@ class IntakeWriter:
                     reference=complaint.reference,
                     status_url=status_url(self.settings, complaint),
                 )
-                for complaint in service.file_complaints(db, items, org)
+                for complaint in service.file_complaints(
+                    db,
+                    [w.data for w in batch],
+                    org,
+                    received_by=[w.received_by for w in batch],
+                )
             ]
 
 

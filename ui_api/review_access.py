@@ -46,12 +46,13 @@ def end_session(response: Response) -> None:
 
 
 def session_person(request: Request, settings: Settings, org: Organization) -> Person | None:
-    """Return the signed-in quality lead, if the cookie is genuine, current and theirs."""
+    """Return the signed-in staff member (a quality lead or the front desk), if the cookie
+    is genuine, current and theirs."""
     value = request.cookies.get(COOKIE)
     if not value:
         return None
     key = verify_session(value, settings.secret_key.get_secret_value(), int(time.time()))
-    if key is None or key not in org.quality_leads:
+    if key is None or key not in org.staff:
         return None
     return org.person(key)
 
@@ -70,6 +71,14 @@ def guard_holds(request: Request, settings: Settings, posted: str) -> bool:
 async def signed_in_lead(request: Request, settings: SettingsDep, org: OrganizationDep) -> Person:
     """The quality lead of the request (NotSignedIn: the sign-in page is shown instead)."""
     person = session_person(request, settings, org)
+    if person is None or person.key not in org.quality_leads:
+        raise NotSignedIn
+    return person
+
+
+async def signed_in_staff(request: Request, settings: SettingsDep, org: OrganizationDep) -> Person:
+    """The quality lead or front-desk person of the request (else the sign-in page)."""
+    person = session_person(request, settings, org)
     if person is None:
         raise NotSignedIn
     return person
@@ -80,3 +89,4 @@ def locale_of(person: Person) -> Locale:
 
 
 LeadDep = Annotated[Person, Depends(signed_in_lead)]
+StaffDep = Annotated[Person, Depends(signed_in_staff)]

@@ -16,6 +16,7 @@ from complaints import repository
 from complaints.actions.recurrence import Recurrence, recurrence_since
 from complaints.enums import (
     ActionType,
+    EventKind,
     Grade,
     IshikawaCategory,
     LinkAction,
@@ -59,6 +60,9 @@ def reader(link: LinkToken, org: Organization) -> dict[str, Any]:
     }
 
 
+CORRESPONDENCE = EventKind.CORRESPONDENCE_RECEIVED.value
+
+
 def timeline(db: Session, link: LinkToken, org: Organization) -> list[dict[str, Any]]:
     """Return the complaint's audit trail, with people's names."""
     rows = []
@@ -70,6 +74,8 @@ def timeline(db: Session, link: LinkToken, org: Organization) -> list[dict[str, 
                 "kind": event.kind,
                 "actor": person.name if person else event.actor,
                 "channel": event.channel,
+                # What the complainant wrote by email, shown as they wrote it.
+                "letter": (event.data or {}) if event.kind == CORRESPONDENCE else None,
             }
         )
     return rows

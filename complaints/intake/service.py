@@ -57,12 +57,15 @@ def file_complaints(
     org: Organization,
     *,
     now: datetime | None = None,
+    received_by: Sequence[str] | None = None,
 ) -> list[Complaint]:
-    """Record complaints received together (in one transaction, references in order)."""
+    """Record complaints received together (in one transaction, references in order);
+    ``received_by`` names who filed each (the complainant, by default; an integration)."""
     received_at = now or utcnow()
     references = next_references(session, received_at.year, len(items))
     complaints = []
-    for data, reference in zip(items, references, strict=True):
+    filers = received_by or ["complainant"] * len(items)
+    for data, reference, filer in zip(items, references, filers, strict=True):
         department = org.department_for(data.product)
         complaint = Complaint(
             id=uuid.uuid4(),
@@ -88,7 +91,7 @@ def file_complaints(
             session,
             complaint.id,
             EventKind.COMPLAINT_RECEIVED,
-            actor="complainant",
+            actor=filer,
             channel=data.channel.value,
             data={"department": department.key, "handler": complaint.handler},
             at=received_at,

@@ -36,10 +36,10 @@ class SignInLink:
     url: str
 
 
-def quality_lead_by_email(org: Organization, email: str) -> Person | None:
-    """Return the quality lead with this address (case-insensitive), if any."""
+def staff_by_email(org: Organization, email: str) -> Person | None:
+    """Return the quality lead or front-desk person with this address (case-insensitive)."""
     wanted = email.strip().casefold()
-    for key in org.quality_leads:
+    for key in org.staff:
         person = org.person(key)
         if str(person.email).casefold() == wanted:
             return person
@@ -49,9 +49,9 @@ def quality_lead_by_email(org: Organization, email: str) -> Person | None:
 def request_sign_in(
     session: Session, org: Organization, settings: Settings, email: str, *, now: datetime
 ) -> SignInLink | None:
-    """Queue a sign-in link to the quality lead with this address (None: no lead, or
-    one was sent within the last minute)."""
-    person = quality_lead_by_email(org, email)
+    """Queue a sign-in link to the quality lead or front-desk person with this address
+    (None: nobody of theirs, or one was sent within the last minute)."""
+    person = staff_by_email(org, email)
     if person is None:
         return None
     recent = session.scalar(
@@ -95,8 +95,8 @@ def request_sign_in(
 def redeem_sign_in(
     session: Session, org: Organization, settings: Settings, token: str, *, now: datetime
 ) -> str | None:
-    """Use a sign-in link once; return the quality lead it signs in (None: unknown,
-    used or expired, or the person is no longer a quality lead)."""
+    """Use a sign-in link once; return the person it signs in (None: unknown, used or
+    expired, or the person is no longer staff)."""
     row = _open_link(session, settings, token, now)
     if row is None:
         return None
@@ -106,7 +106,7 @@ def redeem_sign_in(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if getattr(used, "rowcount", 0) != 1 or row.person not in org.quality_leads:
+    if getattr(used, "rowcount", 0) != 1 or row.person not in org.staff:
         return None
     return row.person
 

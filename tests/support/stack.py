@@ -167,6 +167,9 @@ class Stack:
             COMPLAINTS_PUBLIC_URL=self.base_url,
             COMPLAINTS_HTTP_PORT=str(self.web_port),
             COMPLAINTS_ORGANIZATION_FILE=str(self.organization_file),
+            # Mail to the complaints address, sent to the test SMTP server, comes in.
+            COMPLAINTS_INBOUND_MAILDIR=str(self.mailbox.store.path),
+            COMPLAINTS_INBOUND_POLL_SECONDS="1",
             COMPLAINTS_UPLOAD_DIR=str(self.workdir / "uploads"),
             COMPLAINTS_SECRET_KEY="test-secret-" + uuid.uuid4().hex,
             # Tests fail links on purpose from one address, and restart SMTP quickly.

@@ -21,6 +21,7 @@ from complaints.mail import outbox
 from complaints.organization import load_organization
 from complaints.settings import Settings
 from ui_api.background import runs
+from ui_api.background.inbound import source_of, take_inbound_mail
 from ui_api.background.prefect_runs import PrefectRuns, ReviewDeployment, connect
 from ui_api.background.records import Records
 
@@ -47,6 +48,8 @@ class BackgroundLoop:
         self._not_yet_suspended = False
         self._recheck = FIRST_RECHECK_SECONDS
         self._review_schedule_ensured = False
+        self._inbound = source_of(settings)
+        self._next_inbound = 0.0
 
     def wake(self) -> None:
         """Ask the loop to run now (callable from any thread)."""
@@ -76,6 +79,15 @@ class BackgroundLoop:
             ("restart_reopened_runs", lambda: runs.restart_reopened_runs(prefect, self.records)),
             ("forget_erased_runs", lambda: runs.forget_erased_runs(prefect, self.records)),
         ]
+        inbound = self._inbound
+        if inbound is not None and time.monotonic() >= self._next_inbound:
+            self._next_inbound = time.monotonic() + self.settings.inbound_poll_seconds
+            jobs.append(
+                (
+                    "take_inbound_mail",
+                    lambda: take_inbound_mail(inbound, self.sessions, self.settings),
+                )
+            )
         if time.monotonic() >= self._next_revival:
             self._next_revival = time.monotonic() + REVIVAL_INTERVAL_SECONDS
             jobs += [

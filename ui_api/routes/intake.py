@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintCreated, ComplaintIn, ComplaintOut, StepOut
 from complaints.mail.addresses import status_url
+from ui_api.api_keys import filer_of
 from ui_api.deps import BackgroundDep, DbDep, SettingsDep
 from ui_api.intake_writer import IntakeWriter
 
@@ -17,11 +19,19 @@ router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
 async def file_complaint(
-    data: ComplaintIn, request: Request, background: BackgroundDep
+    data: ComplaintIn,
+    request: Request,
+    background: BackgroundDep,
+    filer: Annotated[str, Depends(filer_of)],
 ) -> ComplaintCreated:
-    """Record a complaint; its flow run starts as soon as Prefect accepts it."""
+    """Record a complaint; its flow run starts as soon as Prefect accepts it.
+
+    Once integration keys exist (`python -m complaints.admin api-key create NAME`), a
+    request needs one (``X-API-Key`` or ``Authorization: Bearer``); the integration's
+    name is recorded with the complaint.
+    """
     writer: IntakeWriter = request.app.state.intake_writer
-    created = await writer.file(data)  # committed before anything else happens
+    created = await writer.file(data, received_by=filer)  # committed before anything else
     background.wake()
     return created
 

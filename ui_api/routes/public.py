@@ -13,15 +13,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from complaints.deadlines.schedule import contain_by
-from complaints.enums import Channel, Locale
+from complaints.enums import Locale
 from complaints.files.uploads import UploadRefused, check_uploads, store_uploads
 from complaints.i18n import translator
 from complaints.intake import service
+from complaints.intake.schemas import ComplaintIn
 from complaints.intake.web_form import FormRefused, intake_from_form
 from complaints.mail.addresses import status_url
-from complaints.models import utcnow
+from complaints.models import Complaint, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
@@ -38,7 +40,7 @@ HONEYPOT = "website"
 @router.get("/complain", response_class=HTMLResponse)
 def complaint_form(request: Request, org: OrganizationDep, settings: SettingsDep) -> HTMLResponse:
     """Show the empty complaint form in the reader's language."""
-    return _form(request, org, settings, values={}, errors={})
+    return form_page(request, org, settings, values={}, errors={})
 
 
 @router.post("/complain", response_class=HTMLResponse)
@@ -62,7 +64,7 @@ async def file_from_form(
     fields = {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FIELD}
     if fields.get(HONEYPOT):
         return render_page(
-            "complain_done", locale=locale, org=org, complaint=None, **_page(request)
+            "complain_done", locale=locale, org=org, complaint=None, desk=None, **_page(request)
         )
     files = [
         (v.filename or "file", await v.read(settings.upload_max_bytes + 1))
@@ -73,24 +75,52 @@ async def file_from_form(
         intake = intake_from_form(fields, locale=locale, zone=org.zone_of(), now=utcnow())
         check_uploads(files, settings)
     except FormRefused as refused:
-        return _form(request, org, settings, values=fields, errors=refused.errors, status=422)
+        return form_page(request, org, settings, values=fields, errors=refused.errors, status=422)
     except UploadRefused as refused:
         errors = {"files": translator(locale)(refused.message, **refused.values)}
-        return _form(request, org, settings, values=fields, errors=errors, status=422)
-    complaint = service.file_complaint(db, intake, org)
+        return form_page(request, org, settings, values=fields, errors=errors, status=422)
+    complaint = record(db, intake, files, org, settings, received_by="complainant", client=client)
+    background.wake()
+    return confirmation(request, complaint, org, settings, locale=locale)
+
+
+def record(
+    db: Session,
+    intake: ComplaintIn,
+    files: list[tuple[str, bytes]],
+    org: Organization,
+    settings: Settings,
+    *,
+    received_by: str,
+    client: str | None,
+) -> Complaint:
+    """Record a checked complaint and its files in one transaction, committed."""
+    [complaint] = service.file_complaints(db, [intake], org, received_by=[received_by])
     if files:
         store_uploads(
             db,
             complaint_id=complaint.id,
             step_id=None,
-            uploaded_by="complainant",
+            uploaded_by=received_by,
             files=files,
             settings=settings,
-            channel=Channel.WEB.value,
+            channel=intake.channel.value,
             client_addr=client,
         )
     db.commit()  # recorded before the run starts or anything is sent
-    background.wake()
+    return complaint
+
+
+def confirmation(
+    request: Request,
+    complaint: Complaint,
+    org: Organization,
+    settings: Settings,
+    *,
+    locale: Locale,
+    **context: Any,
+) -> HTMLResponse:
+    """Show the reference, what happens next with the organization's limits, the link."""
     return render_page(
         "complain_done",
         locale=locale,
@@ -101,6 +131,7 @@ async def file_from_form(
         contain_by=contain_by(complaint, org),
         limits=_limits(org),
         **_page(request),
+        **{"desk": None, **context},
     )
 
 
@@ -116,7 +147,7 @@ def how_we_handle(request: Request, org: OrganizationDep) -> HTMLResponse:
     )
 
 
-def _form(
+def form_page(
     request: Request,
     org: Organization,
     settings: Settings,
@@ -124,6 +155,7 @@ def _form(
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
     locale = locale_from_request(request)
     return render_page(
@@ -135,6 +167,7 @@ def _form(
         errors=in_language(errors, translator(locale)),
         upload_limits=settings,
         **_page(request),
+        **{"desk": None, **context},
     )
 
 

@@ -41,11 +41,13 @@ def home(notice: str = "") -> RedirectResponse:
 @router.get("", response_class=HTMLResponse)
 async def reviews_home(
     request: Request, db: DbDep, org: OrganizationDep, settings: SettingsDep
-) -> HTMLResponse:
+) -> Response:
     """The area for a signed-in quality lead; the sign-in form for anyone else."""
     person = session_person(request, settings, org)
     if person is None:
         return render_page("reviews_sign_in", locale=locale_from_request(request), org=org)
+    if person.key not in org.quality_leads:  # the front desk has its page, nothing else
+        return RedirectResponse(f"{HOME}/front-desk", status_code=303)
     return await dashboard(request, db, org, settings, person)
 
 
