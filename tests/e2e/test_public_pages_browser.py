@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from complaints.models import utcnow
 from tests.support.browser import chromium
+from tests.support.forms import local_input
+from tests.support.links import step_link
+from tests.support.people import complaint_payload
 from tests.support.stack import Stack, eventually
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+HANDLER = "li.wei@acme.example"
 # Where the screenshots go: the test's folder, or docs/screenshots when
 # COMPLAINTS_SCREENSHOTS=1 (to refresh the README's).
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -103,6 +109,7 @@ def test_a_person_complains_with_the_keyboard_in_both_languages(
         status = next(word for word in mail[0].part("plain").split() if "/status/" in word)
         page.goto(status)
         assert reference in page.locator("main").inner_text()
+        assert _serious(page) == []
 
         for lang in ("en", "zh-CN"):
             page.goto(f"{stack.base_url}/how-we-handle-complaints?lang={lang}")
@@ -110,3 +117,62 @@ def test_a_person_complains_with_the_keyboard_in_both_languages(
         page.screenshot(path=folder / "how-we-handle-complaints-zh.png", full_page=True)
         page.goto(f"{stack.base_url}/complain?lang=en")
         assert _serious(page) == []
+
+
+def test_a_handler_assesses_and_records_the_minutes_by_clicking_and_typing(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The handler opens the emailed links in a browser, fills the assessment and the
+    containment minutes by clicking and typing, and the flow moves on."""
+    case = stack.file_complaint(complaint_payload())
+    reference = case["reference"]
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 1400}, locale="zh-CN")
+        assessment = step_link(
+            eventually(lambda: stack.mail_to(HANDLER, reference), what="the request")[0]
+        )
+        page.goto(assessment)
+        assert _serious(page) == []
+        page.check('input[name="ours"][value="yes"]')
+        page.check('input[name="valid"][value="yes"]')
+        page.select_option('select[name="grade"]', "complaint")
+        page.select_option('select[name="category"]', "product-defect")
+        page.fill('input[name="meeting_at"]', local_input(utcnow() + timedelta(hours=2)))
+        page.fill('input[name="meeting_minutes"]', "45")
+        page.fill('input[name="meeting_location"]', "Room 301 会议室")
+        page.locator('form:has(input[name="ours"]) button[type="submit"]').click()
+        page.wait_for_load_state()
+        assert _serious(page) == []
+
+        minutes = step_link(
+            eventually(
+                lambda: [m for m in stack.mail_to(HANDLER, reference) if "会议纪要" in m.subject],
+                what="the minutes request",
+            )[0]
+        )
+        page.goto(minutes)
+        assert _serious(page) == []
+        page.fill('textarea[name="summary"]', "密封圈批次问题")
+        page.select_option('select[name="measure-0-type"]', "exchange")
+        page.fill('input[name="measure-0-description"]', "给投诉人换新水壶")
+        page.select_option('select[name="measure-0-owner"]', "li-wei")
+        page.fill('input[name="measure-0-due_at"]', local_input(utcnow() + timedelta(days=1)))
+        page.select_option('select[name="analysis-analyst"]', "wang-jun")
+        page.fill('input[name="analysis-due_at"]', local_input(utcnow() + timedelta(days=5)))
+        page.fill('textarea[name="analysis-scope"]', "密封圈供应商批次")
+        page.fill('textarea[name="analysis-method"]', "5-Why")
+        page.locator('form:has(textarea[name="summary"]) button[type="submit"]').click()
+        page.wait_for_load_state()
+
+    # The flow moved on: the measure's owner is asked to carry it out.
+    eventually(
+        lambda: [
+            m
+            for m in stack.mail_to(HANDLER, reference)
+            if "临时措施" in m.subject and "会议" not in m.subject
+        ],
+        seconds=120,
+        what="the measure's request",
+    )
+    steps = {s["kind"]: s["status"] for s in stack.complaint(case["id"])["steps"]}
+    assert steps["assessment"] == "decided" and steps["containment"] == "decided"
