@@ -28,7 +28,9 @@ def artifact_key(reference: str) -> str:
     return f"complaint-{reference.lower()}"
 
 
-@flow_step("publish-run-view")
+# Named anew when its result became the state message (an int before): a run journaled
+# by an earlier release shows its view again (idempotent) rather than recall an int.
+@flow_step("show-run-view")
 async def publish_run_view(complaint_id: uuid.UUID, at_key: str) -> str:
     """Bring the run's view of the complaint up to date; return what it waits for.
 

@@ -113,8 +113,8 @@ def _automatic(message: EmailMessage, sender: str) -> str | None:
         return "precedence"
     if message.get("X-Autoreply") or message.get("X-Autorespond") or message.get("List-Id"):
         return "auto-reply"
-    if message.get_content_type() == "multipart/report" or not sender:
-        return "bounce" if sender else "no sender"
+    if message.get_content_type() == "multipart/report":
+        return "bounce"
     if sender.startswith(MACHINE_SENDERS):
         return "machine sender"
     return None
@@ -156,8 +156,9 @@ def take(
     elif (complaint := _replied_to(session, inbound)) is not None:
         record.outcome, record.complaint_id = "correspondence", complaint.id
         _attach(session, complaint, inbound, settings, now)
-    elif not inbound.text and not inbound.files:
-        record.reason, record.raw = "empty", raw.decode("utf-8", "replace")
+    elif not inbound.sender or (not inbound.text and not inbound.files):
+        record.reason = "no sender" if not inbound.sender else "empty"
+        record.raw = raw.decode("utf-8", "replace")
     else:
         try:
             with session.begin_nested():

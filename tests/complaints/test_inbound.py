@@ -186,16 +186,21 @@ def test_replies_become_correspondence_of_their_complaint(
     assert [d["text"] for d in letters][1] == "补充：漏水越来越严重。"
 
 
-def test_an_empty_message_is_kept_for_an_operator(
+def test_a_message_without_a_sender_or_a_text_is_kept_for_an_operator(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    message = _message(subject="", text="")
+    empty = _message(subject="", text="")
+    anonymous = _message()
+    del anonymous["From"]
+    kept = {}
     with sessions.begin() as session:
-        taken = take(session, bytes(message), ORG, _settings(tmp_path))
-        kept = session.scalars(
-            select(InboundMessage).where(InboundMessage.message_id == message["Message-ID"])
-        ).one()
-    assert taken.outcome == "kept" and kept.raw is not None and kept.reason == "empty"
+        for why, message in (("empty", empty), ("no sender", anonymous)):
+            taken = take(session, bytes(message), ORG, _settings(tmp_path))
+            row = session.scalars(
+                select(InboundMessage).where(InboundMessage.message_id == message["Message-ID"])
+            ).one()
+            kept[why] = (taken.outcome, row.reason, row.raw is not None)
+    assert kept == {"empty": ("kept", "empty", True), "no sender": ("kept", "no sender", True)}
 
 
 def test_the_maildir_source_takes_each_message_to_the_address_once_across_restarts(

@@ -58,6 +58,7 @@ def test_a_person_complains_with_the_keyboard_in_both_languages(
     photo = tmp_path / "leak.png"
     photo.write_bytes(PNG)
     tag = uuid.uuid4().hex[:8]
+    chinese = f"wang.zh.{tag}@example.com"
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1000, "height": 1400}, locale="zh-CN")
         page.goto(f"{stack.base_url}/complain")
@@ -76,6 +77,24 @@ def test_a_person_complains_with_the_keyboard_in_both_languages(
         assert page.locator("#email").get_attribute("aria-invalid") == "true"
         assert _serious(page) == []
         page.screenshot(path=folder / "complaint-form-errors-zh.png", full_page=True)
+
+        # Put right with the keyboard, a photo chosen, sent: the confirmation in Chinese.
+        _type_into(
+            page,
+            {
+                "email": f"wang.zh.{tag}@example.com",
+                "product": "电水壶 K2",
+                "requested_remedy": "更换新水壶",
+            },
+        )
+        page.locator("#files").set_input_files(str(photo))
+        _tab_to(page, "consent")
+        page.keyboard.press("Space")
+        page.locator("button[type=submit]").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".banner.ok")
+        assert "您的投诉编号是 C-" in page.locator("main").inner_text()
+        assert _serious(page) == []
 
         # Switched to English, filled in again by keyboard, a photo chosen, sent.
         page.goto(f"{stack.base_url}/complain?lang=en")
@@ -110,6 +129,10 @@ def test_a_person_complains_with_the_keyboard_in_both_languages(
         page.goto(status)
         assert reference in page.locator("main").inner_text()
         assert _serious(page) == []
+
+        # The Chinese complaint is acknowledged in Chinese.
+        acknowledgement = eventually(lambda: stack.mail_to(chinese, "C-"), what="确认邮件")
+        assert "我们已收到您的投诉" in acknowledgement[0].subject
 
         for lang in ("en", "zh-CN"):
             page.goto(f"{stack.base_url}/how-we-handle-complaints?lang={lang}")
