@@ -202,6 +202,7 @@ class EventKind(StrEnum):
     RUN_RESUMED_AFTER_REOPENING = "run.resumed_after_reopening"
     RUN_REPAIRED = "run.repaired"
     STEP_INPUT_REFUSED = "step.input_refused"
+    REPORT_ISSUED = "report.issued"
     # Personal data erased (on request or at the end of its retention): who, when, why.
     PERSONAL_DATA_ERASED = "personal_data.erased"
     # Everything held about the complainant exported for them (access right).

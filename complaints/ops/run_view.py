@@ -34,6 +34,7 @@ PUBLISHED: dict[EventKind, tuple[str, tuple[str, ...]]] = {
     EventKind.COMPLAINT_CLOSED: ("closed", ("resolution",)),
     EventKind.COMPLAINT_REOPENED: ("reopened", ()),
     EventKind.COMPLAINT_CLASSIFIED: ("classified", ("category",)),
+    EventKind.REPORT_ISSUED: ("report.issued", ("key", "language")),
 }
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from complaints import repository
-from complaints.enums import Locale, MeetingPurpose, StepKind
+from complaints.audit import record_event
+from complaints.enums import EventKind, Locale, MeetingPurpose, StepKind
 from complaints.files.uploads import store_generated
 from complaints.meetings import service as meeting_service
 from complaints.models import Attachment, Complaint, utcnow
@@ -134,6 +135,13 @@ def keep_incident_report(
     }
     if pdf_name not in kept or html_name not in kept:
         report = render_incident_report(session, complaint, org, locale)
+        # Operators see the report issued in the complaint's Event Feed (its key, no content).
+        record_event(
+            session,
+            complaint.id,
+            EventKind.REPORT_ISSUED,
+            data={"key": report_key(complaint), "language": locale.value},
+        )
         made = {pdf_name: (PDF, report.pdf), html_name: (HTML, report.html.encode("utf-8"))}
         for name, (content_type, data) in made.items():
             if name not in kept:

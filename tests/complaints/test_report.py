@@ -22,6 +22,7 @@ from complaints.actions import service as action_service
 from complaints.enums import (
     ActionType,
     DecisionChannel,
+    EventKind,
     Grade,
     IshikawaCategory,
     Locale,
@@ -39,7 +40,8 @@ from complaints.mail import outbox
 from complaints.mail.contexts import IncidentReportContext
 from complaints.mail.emails import render_email
 from complaints.meetings import service as meeting_service
-from complaints.models import Attachment, Complaint, OutboxMessage, utcnow
+from complaints.models import Attachment, Complaint, Event, OutboxMessage, utcnow
+from complaints.ops.run_view import run_view
 from complaints.organization import parse_organization
 from complaints.report.mail import send_incident_report
 from complaints.report.service import IncidentReport, keep_incident_report, render_incident_report
@@ -538,3 +540,29 @@ def test_the_report_email_renders_in_both_languages_safely(locale: Locale) -> No
     for part in (email.text, email.html):
         assert "16:30" in part and "incident-report-C-2026-000042-en.pdf" in part
         assert "report." not in part.replace("incident-report-", "")
+
+
+def test_issuing_the_report_is_an_event_operators_see_once_per_report(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    complaint_id = _corrected(sessions, settings)
+    with sessions.begin() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        seen = complaint.published_seq
+        keep_incident_report(session, complaint, ORG, settings, Locale.EN)
+        keep_incident_report(session, complaint, ORG, settings, Locale.EN)  # kept: no event
+        keep_incident_report(session, complaint, ORG, settings, Locale.ZH_CN)
+        reference = complaint.reference
+        view = run_view(session, complaint, ORG, at_key="response-1", after_seq=seen, now=utcnow())
+        issued = session.scalars(
+            select(Event).where(
+                Event.complaint_id == complaint_id, Event.kind == EventKind.REPORT_ISSUED.value
+            )
+        ).all()
+    assert [e.data["language"] for e in issued] == ["en", "zh-CN"]
+    shown = [e for e in view.events if e.name == "complaint.report.issued"]
+    # In the complaint's Event Feed: which report and which language, nothing of its content.
+    assert [e.payload for e in shown] == [
+        {"key": f"incident-report-{reference}", "language": "en", "seq": issued[0].seq},
+        {"key": f"incident-report-{reference}", "language": "zh-CN", "seq": issued[1].seq},
+    ]

@@ -288,6 +288,23 @@ def test_systemic_case_from_root_cause_through_answer_follow_up_and_effectivenes
     approval = step_link(inbox.next(QUALITY_LEAD, "待批准")[0])
     approved = {**draft, "remedy": draft["remedy"] + "（含运费）", "approved": "yes"}
     assert post_form(approval, approved).status_code == 200
+    # Operators see the report issued in the complaint's Event Feed: which one, no content.
+    issued_query = {
+        "filter": {
+            "event": {"name": ["complaint.report.issued"]},
+            "resource": {"id": [f"complaint.{created['id']}"]},
+        },
+        "limit": 10,
+    }
+    issued = eventually(
+        lambda: prefect_server.post("/events/filter", issued_query)["events"],
+        what="the report's event",
+    )
+    assert {e["payload"]["key"] for e in issued} == {f"incident-report-{reference}"}
+    assert all(set(e["payload"]) == {"key", "language", "seq"} for e in issued)
+    assert any(
+        r["prefect.resource.id"] == f"prefect.flow-run.{run_id}" for r in issued[0]["related"]
+    )
     first = inbox.next(complainant, "的答复")[0]
     assert "（含运费）" in first.part("plain")
     accept_link, reject_link = _answer_links(first)
