@@ -261,3 +261,7 @@ class EmailKind(StrEnum):
     TREND_ALERT = "trend_alert"
     RETENTION_REPORT = "retention_report"
     OPERATOR_ALERT = "operator_alert"
+    MANAGEMENT_REVIEW = "management_review"
+    REVIEW_ACTION_REQUEST = "review_action_request"
+    REVIEW_RECORD = "review_record"
+    REVIEW_TASK_NOTICE = "review_task_notice"

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     lifecycle_deployment: str = "complaint-lifecycle/complaint-lifecycle"
     # The trend analysis deployment quality leads run and schedule from the reviews area.
     review_deployment: str = "complaint-review/complaint-review"
+    # The management review deployment (ISO 10002 8.6) the reviews area runs and schedules.
+    management_review_deployment: str = "management-review/management-review"
     # A quality lead's emailed sign-in link works this long, once; the session it opens
     # lasts this many hours.
     sign_in_link_minutes: int = 15

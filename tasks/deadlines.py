@@ -11,11 +11,12 @@ from pydantic import BaseModel
 
 from complaints.db import get_session_factory
 from complaints.enums import StepKind
+from complaints.management.watch import watch_review_tasks
 from complaints.models import utcnow
 from complaints.ops import deadline_watch
 from complaints.ops.alerts import stuck_mail
 from complaints.ops.run_view import OVERDUE_TAG
-from tasks.runtime import organization, settings, step_task
+from tasks.runtime import organization, settings, step_task, transaction
 
 
 class NoticedStep(BaseModel):
@@ -42,11 +43,13 @@ class WatchSummary(BaseModel):
 @step_task("check-deadlines")
 def check_deadlines(as_of: datetime | None) -> WatchSummary:
     """Queue every reminder and escalation that has come (each exactly once)."""
-    report = deadline_watch.watch(
-        get_session_factory(), organization(), settings(), as_of or utcnow()
-    )
+    now = as_of or utcnow()
+    report = deadline_watch.watch(get_session_factory(), organization(), settings(), now)
+    # The tasks of management reviews (minutes, actions) get theirs the same way.
+    with transaction() as session:
+        review_tasks = watch_review_tasks(session, organization(), settings(), now=now)
     return WatchSummary(
-        message_ids=report.message_ids,
+        message_ids=report.message_ids + review_tasks,
         noticed=[NoticedStep(**vars(n)) for n in report.noticed],
         superseded=report.superseded,
         status_updates=report.status_updates,

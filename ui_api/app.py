@@ -32,9 +32,11 @@ from ui_api.routes import (
     files,
     front_desk,
     intake,
+    management,
     operators,
     privacy,
     public,
+    review_tasks,
     reviews,
     status,
     steps,
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.include_router(files.router)
     app.include_router(status.router)
     app.include_router(reviews.router)
+    app.include_router(review_tasks.router)
+    app.include_router(management.router)
     app.include_router(volumes.router)
     app.include_router(public.router)
     app.include_router(front_desk.router)
@@ -194,9 +198,11 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, detail: str, code:
 
 
 def _carries_uploads(request: Request) -> bool:
-    """Whether a request may carry uploaded files (a step link's form, the complaint form)."""
+    """Whether a request may carry uploaded files (a step link's or a review task link's
+    form, the complaint form)."""
     path = request.url.path
-    return request.method == "POST" and (path.startswith("/s/") or path == "/complain")
+    links = path.startswith(("/s/", "/r/"))
+    return request.method == "POST" and (links or path == "/complain")
 
 
 def _body_limit(settings: Settings) -> int:

@@ -38,13 +38,19 @@ class LinkRefused(Exception):
         self.counted = counted
 
 
-def open_link(token: str, request: Request, db: DbDep, settings: SettingsDep) -> LinkToken:
-    """Return the step link a request carries, or refuse it."""
+def check_link_request(request: Request, settings: Settings) -> None:
+    """Refuse a client that used too many bad links, and a form posted from elsewhere:
+    what every link (a step's, a review task's) is checked for first."""
     if _limiter(request).blocked(client_addr(request)):
         raise LinkRefused(429, counted=False)
     # Browsers send Origin with every form POST; a foreign one is a cross-site forgery.
     if request.method == "POST" and not _same_origin(request, settings):
         raise LinkRefused(403)
+
+
+def open_link(token: str, request: Request, db: DbDep, settings: SettingsDep) -> LinkToken:
+    """Return the step link a request carries, or refuse it."""
+    check_link_request(request, settings)
     link = resolve_link(db, token, settings.secret_key.get_secret_value())
     if link is None:
         raise LinkRefused(404)

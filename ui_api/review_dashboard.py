@@ -19,6 +19,7 @@ from complaints.organization import Organization, Person
 from complaints.reviews.view import key_label
 from complaints.settings import Settings
 from ui_api.background.prefect_runs import ReviewDeployment, ReviewSchedule, connect
+from ui_api.management_view import management_reviews
 from ui_api.pages import render_page
 from ui_api.review_access import locale_of, session_guard
 from ui_api.review_forms import PERIODS
@@ -53,10 +54,13 @@ def _scope(parameters: dict[str, Any], org: Organization, locale: Locale) -> str
     return " · ".join(parts)
 
 
-def _schedule_view(schedule: ReviewSchedule, org: Organization, locale: Locale) -> dict[str, Any]:
+def _schedule_view(
+    review: str, schedule: ReviewSchedule, org: Organization, locale: Locale
+) -> dict[str, Any]:
     parameters = schedule.parameters
     zone = ZoneInfo(schedule.timezone)
     return {
+        "review": review,
         "id": str(schedule.id),
         "slug": schedule.slug,
         "cron": schedule.cron,
@@ -70,6 +74,7 @@ def _schedule_view(schedule: ReviewSchedule, org: Organization, locale: Locale) 
         "next_runs": [format_datetime(m, zone, locale) for m in schedule.next_runs],
         "errors": {},
         "values": {
+            "review": review,
             "period": parameters.get("period", "month"),
             "cron": schedule.cron,
             "timezone": schedule.timezone,
@@ -89,14 +94,23 @@ def kept_volumes(db: Session) -> dict[str, Any]:
     return {"count": int(count), "latest": latest or ""}
 
 
-async def _schedules(settings: Settings) -> list[ReviewSchedule] | None:
+async def _schedules(settings: Settings) -> list[tuple[str, ReviewSchedule]] | None:
+    """Return the schedules of both reviews (which review, schedule), or None if Prefect
+    cannot be asked."""
+    kinds = [
+        ("trend", settings.review_deployment),
+        ("management", settings.management_review_deployment),
+    ]
+    found: list[tuple[str, ReviewSchedule]] = []
     try:
         async with connect() as client:
-            deployment = ReviewDeployment(client, settings.review_deployment)
-            return await deployment.schedules(now=utcnow())
+            for review, name in kinds:
+                deployment = ReviewDeployment(client, name)
+                found += [(review, s) for s in await deployment.schedules(now=utcnow())]
     except Exception as exc:  # Prefect away: the rest of the area still works
         logger.warning("review schedules unavailable: %s", type(exc).__name__)
         return None
+    return found
 
 
 async def dashboard(
@@ -110,12 +124,14 @@ async def dashboard(
     schedule: tuple[str, FormData, dict[str, str]] | None = None,
     classify: Posted | None = None,
     volumes: Posted | None = None,
+    management: Posted | None = None,
+    action: tuple[dict[str, str], dict[str, str]] | None = None,
 ) -> HTMLResponse:
     """Render the area for a signed-in quality lead (422 with a form's errors)."""
     locale = locale_of(person)
     reviews = db.scalars(select(Review).order_by(Review.created_at.desc()).limit(LATEST)).all()
     schedules = await _schedules(settings)
-    views = [_schedule_view(s, org, locale) for s in schedules or []]
+    views = [_schedule_view(kind, s, org, locale) for kind, s in schedules or []]
     editing_id, editing_form, editing_errors = schedule or ("", None, {})
     for view in views:
         if view["id"] == editing_id:
@@ -125,7 +141,7 @@ async def dashboard(
         locale=locale,
         org=org,
         zone=org.zone_of(person),
-        status_code=422 if run or schedule or classify or volumes else 200,
+        status_code=422 if run or schedule or classify or volumes or management or action else 200,
         person=person,
         guard=session_guard(request, settings),
         reviews=[
@@ -143,6 +159,11 @@ async def dashboard(
         classify_values=_values(classify[0]) if classify else {},
         classify_errors=classify[1] if classify else {},
         volumes_errors=volumes[1] if volumes else {},
+        management_reviews=management_reviews(db, org),
+        management_values=_values(management[0]) if management else {},
+        management_errors=management[1] if management else {},
+        action_values=action[0] if action else {},
+        action_errors=action[1] if action else {},
         volumes_kept=kept_volumes(db),
         categories=list(org.classification.categories.values()),
         periods=PERIODS,

@@ -18,6 +18,8 @@ from complaints.i18n import Translator
 from complaints.organization import Organization
 
 PERIODS = ("month", "quarter", "year")
+# What a schedule runs: the trend analysis, or the management review (ISO 10002 8.6).
+REVIEWS = ("trend", "management")
 # The months a period's schedule fires in: each month, each quarter's first, January.
 MONTHS = {"month": "*", "quarter": "1,4,7,10", "year": "1"}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -32,6 +34,7 @@ class ReviewForm:
     cron: str = ""
     timezone: str = ""
     active: bool = True
+    review: str = "trend"
 
 
 def _scope(form: FormData, org: Organization, _: Translator, checked: ReviewForm) -> None:
@@ -83,7 +86,10 @@ def run_form(form: FormData, org: Organization, _: Translator) -> ReviewForm:
 def schedule_form(form: FormData, org: Organization, _: Translator) -> ReviewForm:
     """Check the form that creates or edits a schedule: period, day and time, or a cron
     expression of one's own, in a time zone."""
-    checked = ReviewForm(active=form.get("active") == "yes")
+    review = str(form.get("review") or "trend")
+    checked = ReviewForm(active=form.get("active") == "yes", review=review)
+    if review not in REVIEWS:
+        checked.errors["review"] = _("review.error.review")
     period = str(form.get("period") or "")
     if period not in PERIODS:
         checked.errors["period"] = _("review.error.period")
@@ -102,6 +108,40 @@ def schedule_form(form: FormData, org: Organization, _: Translator) -> ReviewFor
         if not checked.errors.keys() & {"day", "time", "period"} and at is not None:
             cron = f"{int(at.group(2))} {int(at.group(1))} {int(day)} {MONTHS[period]} *"
     checked.cron, checked.timezone = cron, timezone
+    if review == "management":
+        # A management review covers everything; its period only says how often it meets.
+        _participants(form, org, _, checked)
+        return checked
     checked.parameters = {"period": period}
     _scope(form, org, _, checked)
+    return checked
+
+
+def _participants(form: FormData, org: Organization, _: Translator, checked: ReviewForm) -> None:
+    recipients = [str(r) for r in form.getlist("recipients")]
+    if not recipients:
+        checked.errors["recipients"] = _("review.error.no_recipients")
+    strangers = [r for r in recipients if r not in org.people]
+    if strangers:
+        checked.errors["recipients"] = (
+            _("review.error.unknown_recipient") + " " + ", ".join(strangers)
+        )
+    checked.parameters["recipients"] = recipients
+    chair = str(form.get("chair") or "")
+    if chair and chair not in org.people:
+        checked.errors["chair"] = _("review.error.unknown_recipient") + " " + chair
+    if chair:
+        checked.parameters["chair"] = chair
+
+
+def management_form(form: FormData, org: Organization, _: Translator) -> ReviewForm:
+    """Check the form that convenes a management review now: participants, chair and
+    in how many days it meets."""
+    checked = ReviewForm(review="management")
+    _participants(form, org, _, checked)
+    days = str(form.get("meeting_in_days") or "7").strip()
+    if not days.isdigit() or not 0 <= int(days) <= 60:
+        checked.errors["meeting_in_days"] = _("review.error.meeting_in_days")
+    else:
+        checked.parameters["meeting_in_days"] = int(days)
     return checked

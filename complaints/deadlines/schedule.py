@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from complaints.audit import record_event
-from complaints.enums import EventKind, NoticeKind, Stage, StepKind, StepStatus
+from complaints.enums import EventKind, Grade, NoticeKind, Stage, StepKind, StepStatus
 from complaints.models import Complaint, Step
 from complaints.organization import Organization
 
@@ -105,28 +105,49 @@ def notices_for(step: Step, org: Organization) -> list[Notice]:
     and reminders only after it.
     """
     assert step.due_at is not None
-    # The grade picks the escalation ladder (a step being built has no complaint yet).
-    grade = step.complaint.grade if step.complaint is not None else None
-    asked_at = step.opened_at
+    request_at = (step.details or {}).get("request_at")
+    return plan_notices(
+        org,
+        opened_at=step.opened_at,
+        due_at=step.due_at,
+        assignee=step.assignee,
+        # The grade picks the escalation ladder (a step being built has no complaint yet).
+        grade=step.complaint.grade if step.complaint is not None else None,
+        request_at=datetime.fromisoformat(request_at) if request_at else None,
+    )
+
+
+def plan_notices(
+    org: Organization,
+    *,
+    opened_at: datetime,
+    due_at: datetime,
+    assignee: str,
+    grade: Grade | None = None,
+    request_at: datetime | None = None,
+) -> list[Notice]:
+    """Return every notice something waiting for a person can get, in time order: its
+    request if asked for later, reminders before ``due_at``, escalations after it."""
+    asked_at = opened_at
     notices = []
-    if "request_at" in (step.details or {}):
-        asked_at = max(asked_at, datetime.fromisoformat(step.details["request_at"]))
-        notices.append(Notice("request", NoticeKind.REQUEST, asked_at, (step.assignee,)))
+    if request_at is not None:
+        asked_at = max(asked_at, request_at)
+        notices.append(Notice("request", NoticeKind.REQUEST, asked_at, (assignee,)))
     notices += [
         Notice(
             f"reminder-{hours:g}h",
             NoticeKind.REMINDER,
-            step.due_at - timedelta(hours=hours),
-            (step.assignee,),
+            due_at - timedelta(hours=hours),
+            (assignee,),
         )
         for hours in org.deadlines.reminders_before_hours
-        if step.due_at - timedelta(hours=hours) > asked_at
+        if due_at - timedelta(hours=hours) > asked_at
     ]
     notices += [
         Notice(
             f"escalation-{level}",
             NoticeKind.ESCALATION,
-            step.due_at + timedelta(hours=rung.after_hours),
+            due_at + timedelta(hours=rung.after_hours),
             tuple(rung.people),
             level,
         )
@@ -136,17 +157,22 @@ def notices_for(step: Step, org: Organization) -> list[Notice]:
 
 
 def due_notices(step: Step, org: Organization, now: datetime, done: set[str]) -> list[Notice]:
+    """Return the notices a step has to be given at ``now`` (see :func:`reached`)."""
+    return reached(notices_for(step, org), now, done)
+
+
+def reached(notices: list[Notice], now: datetime, done: set[str]) -> list[Notice]:
     """Return the notices that have come and were not given yet.
 
     Of several reminders that came at once (the watch was down), only the latest is
     worth sending; the earlier ones are returned as superseded.
     """
-    reached = [n for n in notices_for(step, org) if n.at <= now and n.key not in done]
-    reminders = [n for n in reached if n.kind is NoticeKind.REMINDER]
+    came = [n for n in notices if n.at <= now and n.key not in done]
+    reminders = [n for n in came if n.kind is NoticeKind.REMINDER]
     latest = reminders[-1] if reminders else None
     return [
         n
         if n.kind is not NoticeKind.REMINDER or n is latest
         else Notice(n.key, NoticeKind.SUPERSEDED, n.at, n.people)
-        for n in reached
+        for n in came
     ]

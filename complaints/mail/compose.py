@@ -56,3 +56,30 @@ def queue_email(
 def dedup_key(complaint: Complaint, occasion: str, person_key: str, kind: EmailKind) -> str:
     """Return the outbox key of one email: one per complaint, occasion, person and kind."""
     return f"{complaint.id}:{occasion}:{person_key}:{kind.value}"
+
+
+def queue_staff_email(
+    session: Session,
+    person: Person,
+    org: Organization,
+    context: EmailContext,
+    *,
+    dedup_key: str,
+    attachments: list[EmailAttachment | outbox.StoredAttachment] | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Render an email to a member of staff about no one complaint (a review, an alert)
+    in their language and time zone, and queue it once per ``dedup_key``."""
+    email = render_email(context, locale=Locale(person.locale), zone=org.zone_of(person))
+    message, _new = outbox.enqueue(
+        session,
+        dedup_key=dedup_key,
+        complaint_id=None,
+        kind=context.kind.value,
+        recipient=str(person.email),
+        recipient_name=person.name,
+        email=email,
+        attachments=attachments,
+        now=now,
+    )
+    return message

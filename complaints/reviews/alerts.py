@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from complaints.enums import EmailKind, Locale, StepKind
-from complaints.mail import outbox
+from complaints.enums import Locale, StepKind
+from complaints.mail.compose import queue_staff_email
 from complaints.mail.contexts import TrendAlertContext
-from complaints.mail.emails import render_email
 from complaints.models import Complaint, OutboxMessage
 from complaints.organization import Organization
 from complaints.reviews.queries import latest_decision
@@ -117,15 +116,12 @@ def tell_quality_leads(
                 references=breach.references,
                 review_url=review_url,
             )
-            email = render_email(context, locale=locale, zone=org.zone_of(person))
-            message, _new = outbox.enqueue(
+            message = queue_staff_email(
                 session,
+                person,
+                org,
+                context,
                 dedup_key=f"trend:{breach.reference}:{last}:{key}",
-                complaint_id=None,
-                kind=EmailKind.TREND_ALERT.value,
-                recipient=str(person.email),
-                recipient_name=person.name,
-                email=email,
                 now=as_of,
             )
             message_ids.append(message.id)

@@ -89,8 +89,8 @@ def issue_trend_review(
     session.flush()
     rows = review_rows(session, period, filters, org.zone_of())
     tables = [
-        _store(session, settings, review, f"{reference}.csv", "text/csv", review_csv(rows)),
-        _store(
+        store_file(session, settings, review, f"{reference}.csv", "text/csv", review_csv(rows)),
+        store_file(
             session,
             settings,
             review,
@@ -134,13 +134,13 @@ def _edition(
     content = review_content(figures, org, locale)
     charts = review_charts(figures, org, locale)
     pdf = render_review_pdf(content, charts)
-    kept_pdf = _store(
+    kept_pdf = store_file(
         session, settings, review, f"{reference}-{locale.value}.pdf", "application/pdf", pdf
     )
     images = [
         (
             chart,
-            _store(
+            store_file(
                 session,
                 settings,
                 review,
@@ -169,7 +169,7 @@ def _queued(session: Session, review_id: uuid.UUID) -> list[uuid.UUID]:
     )
 
 
-def _store(
+def store_file(
     session: Session,
     settings: Settings,
     review: Review,

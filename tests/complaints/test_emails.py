@@ -46,6 +46,12 @@ from complaints.mail.contexts import (
     TrendAlertContext,
 )
 from complaints.mail.emails import CONTEXTS, SUBJECTS, EmailContext, render_email
+from complaints.management.emails import (
+    ManagementReviewContext,
+    ReviewActionRequestContext,
+    ReviewRecordContext,
+    ReviewTaskNoticeContext,
+)
 from complaints.steps.catalogue.assessment import (
     AssessmentRequestContext,
     InfoRequestContext,
@@ -322,6 +328,41 @@ def _context(kind: EmailKind) -> EmailContext:
         ),
         EmailKind.SIGN_IN: SignInContext(
             **common, url="https://example.test/reviews/sign-in/tok", expires_at=WHEN
+        ),
+        EmailKind.MANAGEMENT_REVIEW: ManagementReviewContext(
+            **common,
+            meeting_at=WHEN,
+            chair_name=HOSTILE,
+            participant_names=["Li Wei", HOSTILE],
+            earlier_actions=2,
+            open_actions=1,
+            open_systemic=0,
+            analysis="2026-10",
+            minutes_url="https://example.test/r/tok",
+            minutes_due_at=WHEN,
+            attachments=["MR-2026-11-21-pack-en.pdf", "invite.ics"],
+        ),
+        EmailKind.REVIEW_ACTION_REQUEST: ReviewActionRequestContext(
+            **common,
+            area="resources",
+            description=HOSTILE,
+            due_at=WHEN,
+            link_url="https://example.test/r/tok",
+        ),
+        EmailKind.REVIEW_RECORD: ReviewRecordContext(
+            **common,
+            decisions=[HOSTILE],
+            next_review_on="2027-02-21 16:30",
+            attachments=["MR-2026-11-21-record-en.pdf"],
+        ),
+        EmailKind.REVIEW_TASK_NOTICE: ReviewTaskNoticeContext(
+            **common,
+            task_name="mr.task.action",
+            description=HOSTILE,
+            owner_name="Li Wei",
+            due_at=WHEN,
+            link_url="https://example.test/r/tok",
+            level=1,
         ),
     }
     return contexts[kind]

@@ -117,7 +117,9 @@ class BackgroundLoop:
 
     async def _resume(self, prefect: PrefectRuns) -> None:
         self._not_yet_suspended = False
-        self._not_yet_suspended = await runs.resume_decided_steps(prefect, self.records)
+        steps = await runs.resume_decided_steps(prefect, self.records)
+        minutes = await runs.resume_decided_minutes(prefect, self.records)
+        self._not_yet_suspended = steps or minutes
 
     def _next_round_in(self) -> float:
         """Seconds until the next round: soon while a decided step's run has yet to reach

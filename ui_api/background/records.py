@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import repository
 from complaints.enums import Stage, StepKind
+from complaints.management.decide import decided_minutes_not_applied
 from complaints.privacy.closing import runs_to_forget
 from complaints.steps.catalogue import spec_of
 from complaints.steps.contracts import REDACTED
@@ -68,6 +69,11 @@ class Records:
             ]
 
         return await self.read(query)
+
+    async def decided_minutes(self) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+        """Return the runs of management reviews whose minutes were recorded through
+        the web and not yet taken (run id, the minutes as the run receives them)."""
+        return await self.read(decided_minutes_not_applied)
 
     async def open_complaint_of(self, flow_run_id: uuid.UUID) -> uuid.UUID | None:
         def query(session: Session) -> uuid.UUID | None:

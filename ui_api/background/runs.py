@@ -14,6 +14,7 @@ import logging
 
 from complaints.enums import DecisionChannel
 from complaints.intake import service
+from complaints.management.records import MINUTES_KEY
 from complaints.models import utcnow
 from complaints.privacy.closing import note_run_forgotten
 from complaints.settings import Settings
@@ -47,6 +48,17 @@ async def resume_decided_steps(prefect: PrefectRuns, records: Records) -> bool:
             not_yet_suspended = True
         else:
             await records.write(service.note_resume_attempt, step.step_id, outcome)
+    return not_yet_suspended
+
+
+async def resume_decided_minutes(prefect: PrefectRuns, records: Records) -> bool:
+    """Resume every management review run that waits for minutes recorded through the
+    chair's link; return whether one has yet to reach its suspend."""
+    not_yet_suspended = False
+    for flow_run_id, minutes in await records.decided_minutes():
+        run_input = {**minutes, "decided_via": DecisionChannel.EMAIL_LINK.value}
+        if await prefect.resume(flow_run_id, MINUTES_KEY, run_input) is None:
+            not_yet_suspended = True
     return not_yet_suspended
 
 

@@ -136,6 +136,13 @@ async def guarded_form(request: Request, settings: Any) -> FormData:
     return form
 
 
+def deployment_of(settings: Any, review: str) -> str:
+    """Return the deployment a schedule of a kind of review runs."""
+    if review == "management":
+        return str(settings.management_review_deployment)
+    return str(settings.review_deployment)
+
+
 def _parameters(checked: ReviewForm) -> dict[str, Any]:
     return {k: v for k, v in checked.parameters.items() if v not in (None, "")}
 
@@ -212,7 +219,7 @@ async def _keep_schedule(
     if not checked.errors:
         try:
             async with connect() as client:
-                deployment = ReviewDeployment(client, settings.review_deployment)
+                deployment = ReviewDeployment(client, deployment_of(settings, checked.review))
                 if schedule_id is None:
                     await deployment.create_schedule(
                         slug=f"review-{uuid.uuid4().hex[:8]}",
@@ -246,11 +253,12 @@ async def pause_or_resume(
     lead: LeadDep,
     guard: Annotated[str, Form()] = "",
     active: Annotated[str, Form()] = "",
+    review: Annotated[str, Form()] = "trend",
 ) -> Response:
     """Pause a schedule (no runs until resumed) or resume it."""
     _require_guard(request, settings, guard)
     async with connect() as client:
-        await ReviewDeployment(client, settings.review_deployment).set_active(
+        await ReviewDeployment(client, deployment_of(settings, review)).set_active(
             schedule_id, active=active == "yes"
         )
     return home("resumed" if active == "yes" else "paused")
@@ -263,8 +271,10 @@ async def delete_schedule(
     settings: SettingsDep,
     lead: LeadDep,
     guard: Annotated[str, Form()] = "",
+    review: Annotated[str, Form()] = "trend",
 ) -> Response:
     _require_guard(request, settings, guard)
     async with connect() as client:
-        await ReviewDeployment(client, settings.review_deployment).delete_schedule(schedule_id)
+        deployment = ReviewDeployment(client, deployment_of(settings, review))
+        await deployment.delete_schedule(schedule_id)
     return home("deleted")
