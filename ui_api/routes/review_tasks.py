@@ -75,6 +75,9 @@ def task_page(
         review=review,
         management=management,
         name_of=lambda key: org.people[key].name if key in org.people else key,
+        participant_names=[
+            org.people[key].name if key in org.people else key for key in management.participants
+        ],
         people=sorted(org.people.values(), key=lambda p: p.name),
         files=[f for f in review.files if _is_pack_or_record(f)],
         evidence=[f for f in review.files if str(f.id) in evidence],
