@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ MANAGEMENT = "management"
 TREND = "trend"
 
 
-class Outcome:
+class Outcome(StrEnum):
     """Where an action stands at a moment (the next review reports it so)."""
 
     DONE_ON_TIME = "done_on_time"
@@ -158,7 +159,7 @@ def latest_analysis(session: Session, as_of: datetime) -> AnalysisSummary | None
     counts, timely = figures["counts"], figures["timeliness"]
     outcomes, surveys, problems = figures["outcomes"], figures["satisfaction"], figures["problems"]
     return AnalysisSummary(
-        reference=chosen.period_label,
+        reference=f"TA-{chosen.period_label}",
         period=chosen.period_label,
         new=counts["new"],
         closed=counts["closed"],

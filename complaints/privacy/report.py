@@ -9,10 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from complaints.enums import EmailKind, Locale
-from complaints.mail import outbox
+from complaints.mail.compose import queue_staff_email
 from complaints.mail.contexts import RetentionReportContext
-from complaints.mail.emails import render_email
 from complaints.markdown import table
 from complaints.organization import Organization
 from complaints.privacy.retention import RetentionCounts
@@ -48,16 +46,8 @@ def queue_retention_report(
             addresses=counts.addresses,
             exports=counts.exports,
         )
-        locale = Locale(person.locale)
-        message, _new = outbox.enqueue(
-            session,
-            dedup_key=f"retention:{reference}:{key}",
-            complaint_id=None,
-            kind=EmailKind.RETENTION_REPORT.value,
-            recipient=str(person.email),
-            recipient_name=person.name,
-            email=render_email(context, locale=locale, zone=org.zone_of(person)),
-            now=as_of,
+        message = queue_staff_email(
+            session, person, org, context, dedup_key=f"retention:{reference}:{key}", now=as_of
         )
         queued.append(message.id)
     return queued
