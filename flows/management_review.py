@@ -22,7 +22,7 @@ from pydantic import ValidationError
 import suspensions
 from complaints.management.contracts import ReviewMinutes
 from complaints.management.decide import DecisionRefused
-from complaints.management.records import MINUTES_KEY
+from complaints.models import MINUTES_KEY
 from flows.run_logs import quiet_run_logs
 from suspensions.suspend import suspend_with_message
 from tasks.journal import ensure_current_execution

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from complaints.enums import StepStatus
 from complaints.management.pack import MANAGEMENT, outcome_at
-from complaints.management.records import ManagementReview, TaskKind
-from complaints.models import Review, utcnow
+from complaints.models import ManagementReview, Review, TaskKind, utcnow
 from complaints.organization import Organization
 
 LATEST = 20

@@ -24,9 +24,15 @@ from complaints.management.content import review_content
 from complaints.management.emails import ManagementReviewContext
 from complaints.management.links import issue_link
 from complaints.management.pack import MANAGEMENT, Outcome, ReviewPack, assemble
-from complaints.management.records import ManagementReview, ReviewTask, TaskKind
 from complaints.meetings import ics
-from complaints.models import OutboxMessage, Review, ReviewFile
+from complaints.models import (
+    ManagementReview,
+    OutboxMessage,
+    Review,
+    ReviewFile,
+    ReviewTask,
+    TaskKind,
+)
 from complaints.organization import Organization, Person
 from complaints.report.pdf import render_pdf
 from complaints.reviews.issue import UnknownRecipient, store_file

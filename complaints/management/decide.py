@@ -26,8 +26,7 @@ from complaints.management.contracts import ActionDone, ReviewMinutes
 from complaints.management.emails import ReviewActionRequestContext, ReviewRecordContext
 from complaints.management.links import issue_link
 from complaints.management.pack import ReviewPack, action_status
-from complaints.management.records import ManagementReview, ReviewTask, TaskKind
-from complaints.models import OutboxMessage, Review
+from complaints.models import ManagementReview, OutboxMessage, Review, ReviewTask, TaskKind
 from complaints.organization import Organization, Person
 from complaints.report.pdf import render_pdf
 from complaints.reviews.issue import store_file

@@ -8,8 +8,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from complaints.files.uploads import check_uploads, safe_filename
-from complaints.management.records import ReviewTask
-from complaints.models import Review
+from complaints.models import Review, ReviewTask
 from complaints.reviews.issue import store_file
 from complaints.settings import Settings
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from complaints.management.records import ReviewLink, ReviewTask
+from complaints.models import ReviewLink, ReviewTask
 from complaints.settings import Settings
 from complaints.tokens import hash_token, new_token
 

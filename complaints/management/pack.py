@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from complaints.enums import ProblemScope, Stage, StepKind, StepStatus
-from complaints.management.records import ManagementReview, ReviewTask, TaskKind
-from complaints.models import Complaint, Review
+from complaints.models import Complaint, ManagementReview, Review, ReviewTask, TaskKind
 from complaints.reviews.queries import latest_decision
 
 MANAGEMENT = "management"

@@ -16,8 +16,7 @@ from complaints.enums import NoticeKind, StepStatus
 from complaints.mail.compose import queue_staff_email
 from complaints.management.emails import ReviewTaskNoticeContext
 from complaints.management.links import issue_link
-from complaints.management.records import ReviewTask, TaskKind
-from complaints.models import Review
+from complaints.models import Review, ReviewTask, TaskKind
 from complaints.organization import Organization
 from complaints.settings import Settings
 

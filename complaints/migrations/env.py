@@ -8,7 +8,6 @@ from typing import Any, Literal
 from alembic import context
 
 from complaints.db import make_engine
-from complaints.management import records as _management_records  # noqa: F401 (its tables)
 from complaints.models import Base, UTCDateTime
 from complaints.settings import get_settings
 

@@ -31,9 +31,8 @@ from complaints.management.decide import (
     report_done,
 )
 from complaints.management.pack import Outcome
-from complaints.management.records import ReviewTask, TaskKind
 from complaints.management.watch import watch_review_tasks
-from complaints.models import OutboxMessage, Review
+from complaints.models import OutboxMessage, Review, ReviewTask, TaskKind
 from complaints.settings import Settings
 from complaints.steps.contracts import ActionChange
 from tests.conftest import migrated_database

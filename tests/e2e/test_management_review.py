@@ -21,8 +21,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.management.records import ManagementReview, ReviewTask, TaskKind
-from complaints.models import Review, utcnow
+from complaints.models import ManagementReview, Review, ReviewTask, TaskKind, utcnow
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
 from devtools.mailbox import StoredMessage

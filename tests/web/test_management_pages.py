@@ -15,8 +15,7 @@ from sqlalchemy import select
 from complaints.enums import StepStatus
 from complaints.management.convene import convene
 from complaints.management.decide import apply_minutes, minutes_task
-from complaints.management.records import ReviewTask, TaskKind
-from complaints.models import OutboxMessage, ReviewFile
+from complaints.models import OutboxMessage, ReviewFile, ReviewTask, TaskKind
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
 from tests.support.stack import PrefectServer

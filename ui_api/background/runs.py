@@ -14,8 +14,7 @@ import logging
 
 from complaints.enums import DecisionChannel
 from complaints.intake import service
-from complaints.management.records import MINUTES_KEY
-from complaints.models import utcnow
+from complaints.models import MINUTES_KEY, utcnow
 from complaints.privacy.closing import note_run_forgotten
 from complaints.settings import Settings
 from ui_api.background.prefect_runs import PrefectRuns, StateType, is_final, pause_key

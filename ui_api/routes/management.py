@@ -12,8 +12,7 @@ from pydantic import ValidationError
 
 from complaints.i18n import translator
 from complaints.management.decide import DecisionRefused, change_action, due_at_on
-from complaints.management.records import ReviewTask
-from complaints.models import utcnow
+from complaints.models import ReviewTask, utcnow
 from complaints.steps.contracts import ActionChange
 from ui_api.background.prefect_runs import ReviewDeployment, connect
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep

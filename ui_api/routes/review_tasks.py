@@ -20,8 +20,7 @@ from complaints.management.contracts import ActionDone
 from complaints.management.decide import DecisionRefused, record_minutes, report_done
 from complaints.management.evidence import store_evidence
 from complaints.management.links import resolve_link
-from complaints.management.records import ReviewLink, TaskKind
-from complaints.models import Review, ReviewFile, utcnow
+from complaints.models import Review, ReviewFile, ReviewLink, TaskKind, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
 from complaints.tokens import form_guard

@@ -16,7 +16,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.enums import StepStatus
-from complaints.models import Base, Review, UTCDateTime, _enum
+from complaints.models.base import Base, UTCDateTime, _enum
+from complaints.models.reviews import Review
 
 # The key the review's run suspends at while it waits for the minutes.
 MINUTES_KEY = "review-minutes"
