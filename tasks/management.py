@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from complaints.management.contracts import ReviewMinutes
 from complaints.management.convene import convene
-from complaints.management.decide import apply_minutes, take_minutes
+from complaints.management.minutes import apply_minutes, take_minutes
 from complaints.models import utcnow
 from tasks.runtime import organization, settings, step_task, transaction
 

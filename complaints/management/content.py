@@ -86,18 +86,7 @@ def review_content(
     """Return the pack (no minutes) or the review's record (its minutes and actions)."""
     words = Words(org, locale)
     _ = words._
-    systemic = Table(
-        _("mr.section.systemic"),
-        (_("report.reference"), _("mr.col.family"), _("mr.col.cause")),
-        tuple(
-            (
-                p.reference,
-                key_label("product_family", p.product_family, org, locale),
-                key_label("cause_category", p.cause_category, org, locale),
-            )
-            for p in pack.open_systemic
-        ),
-    )
+    systemic = _systemic(pack, org, locale, _)
     sections = [
         Section(
             "analysis",
@@ -126,6 +115,21 @@ def review_content(
         none=_("report.none"),
         separator=_("review.separator"),
         sections=tuple(sections),
+    )
+
+
+def _systemic(pack: ReviewPack, org: Organization, locale: Locale, _: Translator) -> Table:
+    return Table(
+        _("mr.section.systemic"),
+        (_("report.reference"), _("mr.col.family"), _("mr.col.cause")),
+        tuple(
+            (
+                p.reference,
+                key_label("product_family", p.product_family, org, locale),
+                key_label("cause_category", p.cause_category, org, locale),
+            )
+            for p in pack.open_systemic
+        ),
     )
 
 

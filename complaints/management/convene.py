@@ -116,7 +116,29 @@ def convene(
     )
     session.add(review)
     session.flush()
-    meets_at = meeting_time(org, now, meeting_in_days)
+    management, minutes = _open(
+        session, review, flow_run_id, people, meeting_time(org, now, meeting_in_days), now
+    )
+    packs = _packs(session, settings, org, review, pack, people)
+    calendar = _invitation(org, settings, review, management, people, now)
+    message_ids = [
+        _mail_pack(
+            session, org, settings, review, pack, management, minutes, person, packs, calendar, now
+        )
+        for person in people
+    ]
+    return Convened(review.id, reference, message_ids)
+
+
+def _open(
+    session: Session,
+    review: Review,
+    flow_run_id: uuid.UUID | None,
+    people: list[Person],
+    meets_at: datetime,
+    now: datetime,
+) -> tuple[ManagementReview, ReviewTask]:
+    """Record the meeting and open its minutes for the chair (the first of ``people``)."""
     management = ManagementReview(
         review_id=review.id,
         flow_run_id=flow_run_id,
@@ -139,48 +161,56 @@ def convene(
     )
     session.add_all([management, minutes])
     session.flush()
-    packs = _packs(session, settings, org, review, pack, people)
-    calendar = _invitation(org, settings, review, management, people, now)
-    message_ids = []
-    for person in people:
-        url = (
-            issue_link(session, minutes, person.key, settings, now=now)
-            if person is people[0]
-            else ""
-        )
-        kept_pdf = packs[Locale(person.locale)]
-        context = ManagementReviewContext(
-            reference=reference,
-            recipient_name=person.name,
-            organization=org.name,
-            meeting_at=meets_at,
-            chair_name=people[0].name,
-            participant_names=[p.name for p in people],
-            earlier_actions=len(pack.earlier_actions),
-            open_actions=sum(
-                a.outcome in (Outcome.OPEN, Outcome.OVERDUE) for a in pack.earlier_actions
-            ),
-            open_systemic=len(pack.open_systemic),
-            analysis=pack.analysis.reference if pack.analysis else "",
-            minutes_url=url,
-            minutes_due_at=minutes.due_at,
-            attachments=[kept_pdf.filename, "invite.ics"],
-        )
-        attachments: list[outbox.EmailAttachment | outbox.StoredAttachment] = [
-            outbox.StoredAttachment(kept_pdf.id, kept_pdf.filename, kept_pdf.content_type),
-            outbox.EmailAttachment("invite.ics", "text/calendar", calendar),
-        ]
-        message = queue_staff_email(
-            session,
-            person,
-            org,
-            context,
-            dedup_key=f"review:{review.id}:pack:{person.key}",
-            attachments=attachments,
-            now=now,
-        )
-        message_ids.append(message.id)
-    return Convened(review.id, reference, message_ids)
+    return management, minutes
+
+
+def _mail_pack(
+    session: Session,
+    org: Organization,
+    settings: Settings,
+    review: Review,
+    pack: ReviewPack,
+    management: ManagementReview,
+    minutes: ReviewTask,
+    person: Person,
+    packs: dict[Locale, ReviewFile],
+    calendar: str,
+    now: datetime,
+) -> uuid.UUID:
+    """Queue one participant's pack and invitation (the chair's with the minutes' link)."""
+    chairs = person.key == management.chair
+    kept_pdf = packs[Locale(person.locale)]
+    context = ManagementReviewContext(
+        reference=review.period_label,
+        recipient_name=person.name,
+        organization=org.name,
+        meeting_at=management.meeting_at,
+        chair_name=org.person(management.chair).name,
+        participant_names=[org.person(k).name for k in management.participants],
+        earlier_actions=len(pack.earlier_actions),
+        open_actions=sum(
+            a.outcome in (Outcome.OPEN, Outcome.OVERDUE) for a in pack.earlier_actions
+        ),
+        open_systemic=len(pack.open_systemic),
+        analysis=pack.analysis.reference if pack.analysis else "",
+        minutes_url=issue_link(session, minutes, person.key, settings, now=now) if chairs else "",
+        minutes_due_at=minutes.due_at,
+        attachments=[kept_pdf.filename, "invite.ics"],
+    )
+    attachments: list[outbox.EmailAttachment | outbox.StoredAttachment] = [
+        outbox.StoredAttachment(kept_pdf.id, kept_pdf.filename, kept_pdf.content_type),
+        outbox.EmailAttachment("invite.ics", "text/calendar", calendar),
+    ]
+    message = queue_staff_email(
+        session,
+        person,
+        org,
+        context,
+        dedup_key=f"review:{review.id}:pack:{person.key}",
+        attachments=attachments,
+        now=now,
+    )
+    return message.id
 
 
 def _packs(

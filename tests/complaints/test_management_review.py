@@ -23,13 +23,11 @@ from complaints.management.contracts import ActionDone, ReviewMinutes
 from complaints.management.convene import Convened, convene
 from complaints.management.decide import (
     DecisionRefused,
-    apply_minutes,
     change_action,
-    decided_minutes_not_applied,
     minutes_task,
-    record_minutes,
     report_done,
 )
+from complaints.management.minutes import apply_minutes, decided_minutes_not_applied, record_minutes
 from complaints.management.pack import Outcome
 from complaints.management.watch import watch_review_tasks
 from complaints.models import OutboxMessage, Review, ReviewTask, TaskKind

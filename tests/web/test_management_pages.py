@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from complaints.enums import StepStatus
 from complaints.management.convene import convene
-from complaints.management.decide import apply_minutes, minutes_task
+from complaints.management.decide import minutes_task
+from complaints.management.minutes import apply_minutes
 from complaints.models import OutboxMessage, ReviewFile, ReviewTask, TaskKind
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from complaints import repository
 from complaints.enums import Stage, StepKind
-from complaints.management.decide import decided_minutes_not_applied
+from complaints.management.minutes import decided_minutes_not_applied
 from complaints.privacy.closing import runs_to_forget
 from complaints.steps.catalogue import spec_of
 from complaints.steps.contracts import REDACTED

@@ -17,9 +17,10 @@ from complaints.enums import Locale, StepStatus
 from complaints.files.uploads import AttachmentDamaged, UploadRefused, read_checked, stored_path
 from complaints.i18n import translator
 from complaints.management.contracts import ActionDone
-from complaints.management.decide import DecisionRefused, record_minutes, report_done
+from complaints.management.decide import DecisionRefused, report_done
 from complaints.management.evidence import store_evidence
 from complaints.management.links import resolve_link
+from complaints.management.minutes import record_minutes
 from complaints.models import Review, ReviewFile, ReviewLink, TaskKind, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
