@@ -131,17 +131,15 @@ async def dashboard(
     locale = locale_of(person)
     reviews = db.scalars(select(Review).order_by(Review.created_at.desc()).limit(LATEST)).all()
     schedules = await _schedules(settings)
-    views = [_schedule_view(kind, s, org, locale) for kind, s in schedules or []]
     editing_id, editing_form, editing_errors = schedule or ("", None, {})
-    for view in views:
-        if view["id"] == editing_id:
-            view["values"], view["errors"] = _values(editing_form), editing_errors
+    views = _schedule_views(schedules or [], org, locale, schedule)
+    posted = (run, schedule, classify, volumes, management, action)
     return render_page(
         "reviews",
         locale=locale,
         org=org,
         zone=org.zone_of(person),
-        status_code=422 if run or schedule or classify or volumes or management or action else 200,
+        status_code=422 if any(posted) else 200,
         person=person,
         guard=session_guard(request, settings),
         reviews=[
@@ -156,21 +154,49 @@ async def dashboard(
         },
         run_values=_values(run[0]) if run else _asked(request),
         run_errors=run[1] if run else {},
-        classify_values=_values(classify[0]) if classify else {},
-        classify_errors=classify[1] if classify else {},
+        **_posted("classify", classify),
         volumes_errors=volumes[1] if volumes else {},
         management_reviews=management_reviews(db, org),
-        management_values=_values(management[0]) if management else {},
-        management_errors=management[1] if management else {},
+        **_posted("management", management),
         action_values=action[0] if action else {},
         action_errors=action[1] if action else {},
         volumes_kept=kept_volumes(db),
-        categories=list(org.classification.categories.values()),
-        periods=PERIODS,
-        people=sorted(org.people.values(), key=lambda p: p.name),
-        leads=org.quality_leads,
-        departments=list(org.departments.values()),
-        families=list(org.classification.product_families.values()),
-        org_zone=org.timezone,
+        **_choices(org),
         done=request.query_params.get("done", ""),
     )
+
+
+def _schedule_views(
+    schedules: list[tuple[str, ReviewSchedule]],
+    org: Organization,
+    locale: Locale,
+    editing: tuple[str, FormData, dict[str, str]] | None,
+) -> list[dict[str, Any]]:
+    """Return each schedule as shown, the one being edited with what was posted."""
+    views = [_schedule_view(kind, s, org, locale) for kind, s in schedules]
+    if editing is not None:
+        for view in views:
+            if view["id"] == editing[0]:
+                view["values"], view["errors"] = _values(editing[1]), editing[2]
+    return views
+
+
+def _posted(form: str, posted: Posted | None) -> dict[str, Any]:
+    """Return a form's values and errors as posted (none when it was not)."""
+    return {
+        f"{form}_values": _values(posted[0]) if posted else {},
+        f"{form}_errors": posted[1] if posted else {},
+    }
+
+
+def _choices(org: Organization) -> dict[str, Any]:
+    """Return what the area's forms offer to choose from, per the organization file."""
+    return {
+        "categories": list(org.classification.categories.values()),
+        "periods": PERIODS,
+        "people": sorted(org.people.values(), key=lambda p: p.name),
+        "leads": org.quality_leads,
+        "departments": list(org.departments.values()),
+        "families": list(org.classification.product_families.values()),
+        "org_zone": org.timezone,
+    }
