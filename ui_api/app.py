@@ -96,6 +96,49 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         version="0.1.0",
         lifespan=lifespan,
     )
+    _add_state(app, settings, jobs)
+    for router in ROUTERS:
+        app.include_router(router)
+    if settings.dev_mailbox_enabled:
+        app.include_router(dev.router)
+    app.mount("/static", StaticFiles(directory=PROJECT_DIR / "templates" / "static"), "static")
+    _add_middleware(app)
+    _add_pages(app)
+    add_link_pages(app)
+    _add_sign_in_page(app, settings)
+    return app
+
+
+def _add_sign_in_page(app: FastAPI, settings: Settings) -> None:
+    """Answer a signed-out visit to the reviews area with its sign-in page."""
+
+    @app.exception_handler(NotSignedIn)
+    async def sign_in_first(request: Request, _exc: NotSignedIn) -> HTMLResponse:
+        org = load_organization(settings.organization_file)
+        locale = locale_from_request(request)
+        return render_page("reviews_sign_in", locale=locale, org=org, status_code=401)
+
+
+# Every page and API of the app (the development mailbox only where it is enabled).
+ROUTERS = (
+    intake.router,
+    steps.router,
+    files.router,
+    status.router,
+    reviews.router,
+    review_tasks.router,
+    management.router,
+    volumes.router,
+    public.router,
+    front_desk.router,
+    privacy.router,
+    operators.router,
+)
+
+
+def _add_state(app: FastAPI, settings: Settings, jobs: BackgroundLoop) -> None:
+    """Give the app what its routes share: settings, sessions, the background loop, the
+    intake writer, the API key gate, the development mailbox and the rate limiters."""
     app.state.settings = settings
     app.state.sessions = get_session_factory(settings.database_url)
     app.state.background = jobs
@@ -109,32 +152,6 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.form_limiter = FailureLimiter(
         limit=settings.form_posts_per_client_per_hour, window_seconds=3600
     )
-    app.include_router(intake.router)
-    app.include_router(steps.router)
-    app.include_router(files.router)
-    app.include_router(status.router)
-    app.include_router(reviews.router)
-    app.include_router(review_tasks.router)
-    app.include_router(management.router)
-    app.include_router(volumes.router)
-    app.include_router(public.router)
-    app.include_router(front_desk.router)
-    app.include_router(privacy.router)
-    app.include_router(operators.router)
-    if settings.dev_mailbox_enabled:
-        app.include_router(dev.router)
-    app.mount("/static", StaticFiles(directory=PROJECT_DIR / "templates" / "static"), "static")
-    _add_middleware(app)
-    _add_pages(app)
-    add_link_pages(app)
-
-    @app.exception_handler(NotSignedIn)
-    async def sign_in_first(request: Request, _exc: NotSignedIn) -> HTMLResponse:
-        org = load_organization(settings.organization_file)
-        locale = locale_from_request(request)
-        return render_page("reviews_sign_in", locale=locale, org=org, status_code=401)
-
-    return app
 
 
 def _start_mailbox(settings: Settings) -> DevMailbox | None:

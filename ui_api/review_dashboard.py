@@ -18,7 +18,8 @@ from complaints.models import Review, ShippedVolume, utcnow
 from complaints.organization import Organization, Person
 from complaints.reviews.view import key_label
 from complaints.settings import Settings
-from ui_api.background.prefect_runs import ReviewDeployment, ReviewSchedule, connect
+from ui_api.background.prefect_runs import connect
+from ui_api.background.review_schedules import ReviewDeployment, ReviewSchedule
 from ui_api.management_view import management_reviews
 from ui_api.pages import render_page
 from ui_api.review_access import locale_of, session_guard
@@ -158,8 +159,7 @@ async def dashboard(
         volumes_errors=volumes[1] if volumes else {},
         management_reviews=management_reviews(db, org),
         **_posted("management", management),
-        action_values=action[0] if action else {},
-        action_errors=action[1] if action else {},
+        **dict(zip(("action_values", "action_errors"), action or ({}, {}), strict=True)),
         volumes_kept=kept_volumes(db),
         **_choices(org),
         done=request.query_params.get("done", ""),

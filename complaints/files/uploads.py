@@ -193,26 +193,33 @@ def store_uploads(
         session.add_all(attachments)
         session.flush()
         for attachment in attachments:
-            record_event(
-                session,
-                complaint_id,
-                EventKind.FILE_UPLOADED,
-                actor=uploaded_by,
-                channel=channel,
-                client_addr=client_addr,
-                data={
-                    "attachment_id": str(attachment.id),
-                    "content_type": attachment.content_type,
-                    "size": attachment.size,
-                    "sha256": attachment.sha256,
-                },
-            )
+            _record_upload(session, attachment, channel=channel, client_addr=client_addr)
     except BaseException:
         for path in written:
             with contextlib.suppress(OSError):
                 path.unlink()
         raise
     return attachments
+
+
+def _record_upload(
+    session: Session, attachment: Attachment, *, channel: str, client_addr: str | None
+) -> None:
+    """Record an upload in its complaint's trail: what it is, never its name."""
+    record_event(
+        session,
+        attachment.complaint_id,
+        EventKind.FILE_UPLOADED,
+        actor=attachment.uploaded_by,
+        channel=channel,
+        client_addr=client_addr,
+        data={
+            "attachment_id": str(attachment.id),
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        },
+    )
 
 
 def store_generated(

@@ -66,12 +66,8 @@ def enqueue(
         attachments=[stored_form(a) for a in attachments or []],
         created_at=now or utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # another process queued it between our read and our write
-        raced = _queued(session, dedup_key)
-        assert raced is not None
+    raced = _insert_once(session, message)
+    if raced is not None:
         return raced, False
     if complaint_id is not None:
         record_event(
@@ -82,6 +78,18 @@ def enqueue(
             at=message.created_at,
         )
     return message, True
+
+
+def _insert_once(session: Session, message: OutboxMessage) -> OutboxMessage | None:
+    """Insert a message; return the one another process queued first under its key."""
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # another process queued it between our read and our write
+        raced = _queued(session, message.dedup_key)
+        assert raced is not None
+        return raced
+    return None
 
 
 def _queued(session: Session, dedup_key: str) -> OutboxMessage | None:

@@ -9,6 +9,7 @@ so the text changes when the facts do (and only then is a new version written).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,11 +28,34 @@ def _table(columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str
 
 def overview_markdown(session: Session, now: datetime) -> str:
     """Return the overview as Markdown, as of ``now``."""
-    open_ = Complaint.stage != Stage.CLOSED
-    waiting = (Step.status == StepStatus.OPEN, Complaint.stage != Stage.CLOSED)
     by_stage = session.execute(
-        select(Complaint.stage, func.count()).where(open_).group_by(Complaint.stage)
+        select(Complaint.stage, func.count())
+        .where(Complaint.stage != Stage.CLOSED)
+        .group_by(Complaint.stage)
     ).all()
+    overdue, oldest, containments = _waiting_steps(session, now)
+    lines = [f"# Complaints at a glance ({now:%Y-%m-%d %H}:00 UTC)", ""]
+    lines += ["## Open complaints by stage", ""]
+    lines += _table(("stage", "complaints"), [(s.value, n) for s, n in sorted(by_stage)])
+    lines += ["## Overdue steps by department and owner", ""]
+    lines += _table(("department", "owner", "overdue"), [tuple(r) for r in overdue])
+    lines += [f"## The {OLDEST} longest-waiting steps", ""]
+    lines += _table(
+        ("complaint", "step", "owner", "opened", "due"),
+        [(r, k, a, utc(o), utc(d)) for r, k, a, o, d in oldest],
+    )
+    lines += ["## Containment (48 hours) due within a day, or missed", ""]
+    lines += _table(
+        ("complaint", "owner", "due", ""),
+        [(r, a, utc(d), "**missed**" if d and d < now else "") for r, a, d in containments],
+    )
+    return "\n".join(lines + _mail_and_runs(session, now))
+
+
+def _waiting_steps(session: Session, now: datetime) -> tuple[Any, Any, Any]:
+    """Return the open complaints' waiting steps that matter at a glance: overdue ones
+    counted by department and owner, the longest-waiting, and containments due soon."""
+    waiting = (Step.status == StepStatus.OPEN, Complaint.stage != Stage.CLOSED)
     overdue = session.execute(
         select(Complaint.department, Step.assignee, func.count())
         .join(Complaint, Complaint.id == Step.complaint_id)
@@ -52,6 +76,11 @@ def overview_markdown(session: Session, now: datetime) -> str:
         .where(*waiting, Step.kind == StepKind.CONTAINMENT, Step.due_at < now + SOON)
         .order_by(Step.due_at)
     ).all()
+    return overdue, oldest, containments
+
+
+def _mail_and_runs(session: Session, now: datetime) -> list[str]:
+    """Return the overview's last section: mail waiting or failed, runs started again."""
     mail = dict(
         session.execute(
             select(OutboxMessage.status, func.count())
@@ -66,22 +95,7 @@ def overview_markdown(session: Session, now: datetime) -> str:
         .select_from(Event)
         .where(Event.kind == EventKind.RUN_RESTARTED.value, Event.at >= now - SOON)
     )
-    lines = [f"# Complaints at a glance ({now:%Y-%m-%d %H}:00 UTC)", ""]
-    lines += ["## Open complaints by stage", ""]
-    lines += _table(("stage", "complaints"), [(s.value, n) for s, n in sorted(by_stage)])
-    lines += ["## Overdue steps by department and owner", ""]
-    lines += _table(("department", "owner", "overdue"), [tuple(r) for r in overdue])
-    lines += [f"## The {OLDEST} longest-waiting steps", ""]
-    lines += _table(
-        ("complaint", "step", "owner", "opened", "due"),
-        [(r, k, a, utc(o), utc(d)) for r, k, a, o, d in oldest],
-    )
-    lines += ["## Containment (48 hours) due within a day, or missed", ""]
-    lines += _table(
-        ("complaint", "owner", "due", ""),
-        [(r, a, utc(d), "**missed**" if d and d < now else "") for r, a, d in containments],
-    )
-    lines += [
+    return [
         "## Mail and runs",
         "",
         f"- mail waiting: {mail.get(OutboxStatus.PENDING, 0)}",
@@ -89,4 +103,3 @@ def overview_markdown(session: Session, now: datetime) -> str:
         f"- runs started again in the last 24 hours: {restarted or 0}",
         "",
     ]
-    return "\n".join(lines)

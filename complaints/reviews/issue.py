@@ -87,8 +87,28 @@ def issue_trend_review(
     )
     session.add(review)
     session.flush()
+    tables = _tables(session, settings, org, review, reference, period, filters)
+    record_locale = Locale(org.person(org.quality_leads[0]).locale)
+    message_ids = []
+    for locale in sorted({record_locale, *(Locale(p.locale) for p in readers)}):
+        edition = _edition(session, settings, review, reference, org, figures, locale, tables)
+        for person in (p for p in readers if Locale(p.locale) is locale):
+            message_ids.append(_mail(session, org, review, person, edition, now=now))
+    return IssuedReview(review.id, reference, message_ids)
+
+
+def _tables(
+    session: Session,
+    settings: Settings,
+    org: Organization,
+    review: Review,
+    reference: str,
+    period: Period,
+    filters: Filters,
+) -> list[ReviewFile]:
+    """Keep the rows behind every figure, as CSV and as XLSX."""
     rows = review_rows(session, period, filters, org.zone_of())
-    tables = [
+    return [
         store_file(session, settings, review, f"{reference}.csv", "text/csv", review_csv(rows)),
         store_file(
             session,
@@ -99,13 +119,6 @@ def issue_trend_review(
             review_xlsx(rows, title=reference),
         ),
     ]
-    record_locale = Locale(org.person(org.quality_leads[0]).locale)
-    message_ids = []
-    for locale in sorted({record_locale, *(Locale(p.locale) for p in readers)}):
-        edition = _edition(session, settings, review, reference, org, figures, locale, tables)
-        for person in (p for p in readers if Locale(p.locale) is locale):
-            message_ids.append(_mail(session, org, review, person, edition, now=now))
-    return IssuedReview(review.id, reference, message_ids)
 
 
 @dataclass(frozen=True)

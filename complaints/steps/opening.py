@@ -81,14 +81,23 @@ def open_step(
         actions=actions,
         now=opened_at,
     )
+    _record_opened(session, step)
+    return OpenedStep(step, token)
+
+
+def _record_opened(session: Session, step: Step) -> None:
     record_event(
         session,
-        complaint.id,
+        step.complaint_id,
         EventKind.STEP_OPENED,
-        data={"kind": kind.value, "key": key, "assignee": assignee, "due_at": _iso(step.due_at)},
-        at=opened_at,
+        data={
+            "kind": step.kind.value,
+            "key": step.key,
+            "assignee": step.assignee,
+            "due_at": _iso(step.due_at),
+        },
+        at=step.opened_at,
     )
-    return OpenedStep(step, token)
 
 
 def issue_token(

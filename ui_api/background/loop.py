@@ -22,8 +22,9 @@ from complaints.organization import load_organization
 from complaints.settings import Settings
 from ui_api.background import runs
 from ui_api.background.inbound import source_of, take_inbound_mail
-from ui_api.background.prefect_runs import PrefectRuns, ReviewDeployment, connect
+from ui_api.background.prefect_runs import PrefectRuns, connect
 from ui_api.background.records import Records
+from ui_api.background.review_schedules import ReviewDeployment
 
 logger = logging.getLogger("complaints.orchestration")
 REVIVAL_INTERVAL_SECONDS = 5.0

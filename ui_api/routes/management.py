@@ -14,7 +14,8 @@ from complaints.i18n import translator
 from complaints.management.decide import DecisionRefused, change_action, due_at_on
 from complaints.models import ReviewTask, utcnow
 from complaints.steps.contracts import ActionChange
-from ui_api.background.prefect_runs import ReviewDeployment, connect
+from ui_api.background.prefect_runs import connect
+from ui_api.background.review_schedules import ReviewDeployment
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep
 from ui_api.links import LinkRefused
 from ui_api.review_access import LeadDep, locale_of

@@ -15,7 +15,8 @@ from complaints.files.uploads import AttachmentDamaged, read_checked, stored_pat
 from complaints.i18n import translator
 from complaints.models import ReviewFile, utcnow
 from complaints.reviews.access import redeem_sign_in, request_sign_in, sign_in_link_is_open
-from ui_api.background.prefect_runs import ReviewDeployment, ScheduleRefused, connect
+from ui_api.background.prefect_runs import connect
+from ui_api.background.review_schedules import ReviewDeployment, ScheduleRefused
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
 from ui_api.links import LinkRefused
 from ui_api.pages import locale_from_request, render_page
