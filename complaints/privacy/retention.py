@@ -7,13 +7,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from complaints.audit import SYSTEM, erase
 from complaints.enums import Stage
 from complaints.files.uploads import stored_path
-from complaints.models import Attachment, Complaint, DataExport, Event
+from complaints.models import Attachment, Complaint, DataExport, Event, InboundMessage
 from complaints.organization import Organization
 from complaints.privacy.erasure import RETENTION, Erased, erase_complaint
 from complaints.privacy.exports import export_path
@@ -104,6 +104,20 @@ def _expired_addresses(session: Session, org: Organization, as_of: datetime) -> 
     return erased
 
 
+def _expired_raw_mail(session: Session, org: Organization, as_of: datetime) -> int:
+    """Forget the raw message of mail kept for an operator (no sender, or empty) once it
+    is older than personal data is kept: nothing else holds it, so nothing else erases it."""
+    cutoff = as_of - timedelta(days=org.privacy.keep_personal_data_days)
+    ids = session.scalars(
+        select(InboundMessage.id)
+        .where(InboundMessage.raw.is_not(None), InboundMessage.received_at <= cutoff)
+        .limit(org.privacy.batch)
+    ).all()
+    if ids:
+        session.execute(update(InboundMessage).where(InboundMessage.id.in_(ids)).values(raw=None))
+    return len(ids)
+
+
 def _stale_exports(session: Session, settings: Settings, as_of: datetime) -> list[Path]:
     rows = session.scalars(
         select(DataExport).where(DataExport.used_at.is_not(None) | (DataExport.expires_at <= as_of))
@@ -142,7 +156,7 @@ def retention_batch(
     erased.paths += uploads + exports
     counts = RetentionCounts(
         complaints=erased.complaints,
-        texts=erased.texts,
+        texts=erased.texts + _expired_raw_mail(session, org, as_of),
         files=erased.files + len(uploads),
         addresses=_expired_addresses(session, org, as_of),
         exports=len(exports),

@@ -3,6 +3,7 @@ pass does nothing; the report and the artifact carry counts only."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from complaints.audit import first_broken_link, record_event
 from complaints.db import make_engine
 from complaints.files.uploads import stored_path
-from complaints.models import Attachment, Complaint, Event, OutboxMessage, utcnow
+from complaints.models import Attachment, Complaint, Event, InboundMessage, OutboxMessage, utcnow
 from complaints.organization import parse_organization
 from complaints.privacy.report import queue_retention_report, retention_markdown
 from complaints.privacy.retention import RetentionCounts, retention_batch
@@ -110,3 +111,30 @@ def test_retention_erases_only_what_has_expired_and_twice_does_nothing(
             assert text not in message.body_text + message.subject
     markdown = retention_markdown(totals, ORG, as_of=as_of)
     assert "| complaints | 2 |" in markdown and expired.email not in markdown
+
+
+def test_raw_mail_kept_for_an_operator_is_forgotten_when_personal_data_would_be(
+    own_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    as_of = utcnow()
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    with own_sessions.begin() as session:
+        for id_, days in ((old, 1100), (recent, 10)):
+            session.add(
+                InboundMessage(
+                    id=id_,
+                    message_id=f"<{id_}@example.org>",
+                    received_at=as_of - timedelta(days=days),
+                    outcome="kept",
+                    reason="no sender",
+                    raw="From: someone\r\n\r\nMy name is Ada and my phone is 555-0100",
+                )
+            )
+    texts = 0
+    for _ in range(3):  # a second and third pass find nothing more
+        with own_sessions.begin() as session:
+            texts += retention_batch(session, ORG, _settings(tmp_path), as_of=as_of).counts.texts
+    with own_sessions() as session:
+        assert session.get_one(InboundMessage, old).raw is None
+        assert session.get_one(InboundMessage, recent).raw is not None
+    assert texts == 1
