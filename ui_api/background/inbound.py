@@ -12,6 +12,7 @@ import asyncio
 import logging
 import mailbox
 from collections.abc import Iterator
+from contextlib import suppress
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +30,7 @@ logger = logging.getLogger("complaints.inbound")
 class Source(Protocol):
     async def unread(self) -> list[tuple[str, bytes]]: ...
     async def done(self, key: str) -> None: ...
+    async def close(self) -> None: ...
 
 
 class MaildirSource:
@@ -58,35 +60,43 @@ class MaildirSource:
     async def done(self, key: str) -> None:
         self._seen.add(key)
 
+    async def close(self) -> None:
+        """Nothing to close: the folder is read afresh each round."""
+
 
 class ImapSource:
     """The unseen messages of an IMAP mailbox (aioimaplib); each flagged \\Seen once taken."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # The connection of the current round: opened by ``unread``, used by ``done``
+        # for every message taken, closed by ``close`` (one login per round).
+        self._client: aioimaplib.IMAP4 | None = None
 
     async def unread(self) -> list[tuple[str, bytes]]:
-        client = await self._connect()
-        try:
-            _status, lines = await client.uid_search("UNSEEN")
-            # "* SEARCH 1 2 3" comes back as b"1 2 3" (b"" when none), then the status.
-            uids = [uid for uid in (lines[0] if lines else b"").split() if uid.isdigit()]
-            found = []
-            for uid in uids:
-                _status, data = await client.uid("fetch", uid.decode(), "(BODY.PEEK[])")
-                raw = next((bytes(d) for d in data if isinstance(d, bytearray)), b"")
-                if raw:
-                    found.append((uid.decode(), raw))
-            return found
-        finally:
-            await client.logout()
+        await self.close()  # a round left open (it failed midway) is not reused
+        client = self._client = await self._connect()
+        _status, lines = await client.uid_search("UNSEEN")
+        # "* SEARCH 1 2 3" comes back as b"1 2 3" (b"" when none), then the status.
+        uids = [uid for uid in (lines[0] if lines else b"").split() if uid.isdigit()]
+        found = []
+        for uid in uids:
+            _status, data = await client.uid("fetch", uid.decode(), "(BODY.PEEK[])")
+            raw = next((bytes(d) for d in data if isinstance(d, bytearray)), b"")
+            if raw:
+                found.append((uid.decode(), raw))
+        return found
 
     async def done(self, key: str) -> None:
-        client = await self._connect()
-        try:
-            await client.uid("store", key, "+FLAGS", "(\\Seen)")
-        finally:
-            await client.logout()
+        if self._client is None:
+            self._client = await self._connect()
+        await self._client.uid("store", key, "+FLAGS", "(\\Seen)")
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with suppress(Exception):  # gone already (the server, or an earlier event loop)
+                await client.logout()
 
     async def _connect(self) -> aioimaplib.IMAP4:
         s = self.settings
@@ -121,13 +131,13 @@ async def take_inbound_mail(
     """Take every unread message of the source (each once); return how many were new."""
     org = load_organization(settings.organization_file)
     new = 0
-    for key, raw in await source.unread():
-        try:
-            taken = await asyncio.to_thread(_take_one, sessions, raw, settings, org)
-            new += taken
-        except AlreadyTaken:
-            pass
-        await source.done(key)
+    try:
+        for key, raw in await source.unread():
+            with suppress(AlreadyTaken):
+                new += await asyncio.to_thread(_take_one, sessions, raw, settings, org)
+            await source.done(key)
+    finally:
+        await source.close()
     return new
 
 
