@@ -72,10 +72,12 @@ class ImapSource:
         # The connection of the current round: opened by ``unread``, used by ``done``
         # for every message taken, closed by ``close`` (one login per round).
         self._client: aioimaplib.IMAP4 | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def unread(self) -> list[tuple[str, bytes]]:
         await self.close()  # a round left open (it failed midway) is not reused
         client = self._client = await self._connect()
+        self._loop = asyncio.get_running_loop()
         _status, lines = await client.uid_search("UNSEEN")
         # "* SEARCH 1 2 3" comes back as b"1 2 3" (b"" when none), then the status.
         uids = [uid for uid in (lines[0] if lines else b"").split() if uid.isdigit()]
@@ -90,13 +92,16 @@ class ImapSource:
     async def done(self, key: str) -> None:
         if self._client is None:
             self._client = await self._connect()
+            self._loop = asyncio.get_running_loop()
         await self._client.uid("store", key, "+FLAGS", "(\\Seen)")
 
     async def close(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
-            with suppress(Exception):  # gone already (the server, or an earlier event loop)
-                await client.logout()
+        # A connection of another event loop (a round run with asyncio.run) is dropped:
+        # it cannot be spoken to from this one.
+        if client is not None and self._loop is asyncio.get_running_loop():
+            with suppress(Exception):  # the server gone already, or too slow to say bye
+                await asyncio.wait_for(client.logout(), timeout=5)
 
     async def _connect(self) -> aioimaplib.IMAP4:
         s = self.settings
