@@ -6,7 +6,8 @@ earlier reviews with their outcomes, open systemic problems), sends every partic
 the pack and a calendar invitation, and waits, suspended and holding no process, for
 the chair's minutes. Their decisions become actions, each with one owner and a due
 date, tracked like corrective actions (the deadline watch reminds and escalates); the
-next review's pack reports on them. Parameters are person keys: no personal data.
+next review, on the day the minutes set, is scheduled, and its pack reports on them.
+Parameters are person keys: no personal data.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from flows.run_logs import quiet_run_logs
 from suspensions.suspend import suspend_with_message
 from tasks.journal import ensure_current_execution
 from tasks.mail import deliver_mail
-from tasks.management import convene_review, open_review_actions, recorded_minutes
+from tasks.management import (
+    convene_review,
+    open_review_actions,
+    recorded_minutes,
+    schedule_next_review,
+)
 
 quiet_run_logs()
 
@@ -69,6 +75,7 @@ async def management_review(
     await wait_for_minutes(convened.review_id, convened.reference)
     decided = open_review_actions(convened.review_id)
     await deliver_mail(decided.message_ids)
+    await schedule_next_review(convened.review_id)
     get_run_logger().info(
         "management review %s: %d emails queued after the minutes",
         convened.reference,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from prefect.runtime import flow_run
+from prefect.client.orchestration import get_client
+from prefect.runtime import deployment, flow_run
+from prefect.states import Scheduled
 from pydantic import BaseModel
 
 from complaints.management.contracts import ReviewMinutes
 from complaints.management.convene import convene
-from complaints.management.minutes import apply_minutes, take_minutes
-from complaints.models import utcnow
+from complaints.management.decide import minutes_task
+from complaints.management.minutes import apply_minutes, next_review, take_minutes
+from complaints.models import ManagementReview, utcnow
 from tasks.runtime import organization, settings, step_task, transaction
 
 
@@ -63,3 +66,26 @@ def open_review_actions(review_id: uuid.UUID) -> DecidedRef:
     with transaction() as session:
         ids = apply_minutes(session, organization(), settings(), review_id, now=utcnow())
     return DecidedRef(message_ids=ids)
+
+
+@step_task("schedule-next-review")
+async def schedule_next_review(review_id: uuid.UUID) -> uuid.UUID | None:
+    """Schedule the next management review on the day its minutes set (once: the
+    idempotency key is this review's), with the same chair and participants."""
+    deployment_id = deployment.id
+    if deployment_id is None:  # a run outside a deployment schedules nothing
+        return None
+    with transaction() as session:
+        management = session.get_one(ManagementReview, review_id)
+        minutes = ReviewMinutes.model_validate(minutes_task(session, review_id).decision)
+        parameters = {"recipients": list(management.participants), "chair": management.chair}
+    planned = next_review(organization(), minutes, utcnow())
+    async with get_client() as client:
+        scheduled = await client.create_flow_run_from_deployment(
+            uuid.UUID(str(deployment_id)),
+            parameters={**parameters, "meeting_in_days": planned.meeting_in_days},
+            state=Scheduled(scheduled_time=planned.starts_at),
+            idempotency_key=f"management-review-after-{review_id}",
+            tags=["review"],
+        )
+    return scheduled.id

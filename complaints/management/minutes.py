@@ -5,7 +5,8 @@ actions (one per decision) and the record everyone gets."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -129,3 +130,28 @@ def apply_minutes(
         message_ids.append(ask_owner(session, org, settings, review, task, now=now).id)
     message_ids += send_record(session, org, settings, management, review, minutes, now=now)
     return message_ids
+
+
+# The next review's run starts at this local time.
+CONVENE_TIME = time(9, 0)
+# The next review is convened this many days before the day the minutes name for it (or
+# at once, when that day is nearer), so its pack and invitation arrive ahead of it.
+NEXT_REVIEW_NOTICE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class NextReview:
+    """When the next review's run starts, and in how many days it then meets."""
+
+    starts_at: datetime
+    meeting_in_days: int
+
+
+def next_review(org: Organization, minutes: ReviewMinutes, now: datetime) -> NextReview:
+    """Return when to convene the review the minutes set, so that it meets on their day."""
+    zone = org.zone_of()
+    today = now.astimezone(zone).date()
+    lead = min(NEXT_REVIEW_NOTICE_DAYS, max(0, (minutes.next_review_on - today).days))
+    starts_on = minutes.next_review_on - timedelta(days=lead)
+    starts_at = datetime.combine(starts_on, CONVENE_TIME, tzinfo=zone).astimezone(UTC)
+    return NextReview(max(starts_at, now), lead)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,12 @@ from complaints.management.decide import (
     minutes_task,
     report_done,
 )
-from complaints.management.minutes import apply_minutes, decided_minutes_not_applied, record_minutes
+from complaints.management.minutes import (
+    apply_minutes,
+    decided_minutes_not_applied,
+    next_review,
+    record_minutes,
+)
 from complaints.management.pack import Outcome
 from complaints.management.watch import watch_review_tasks
 from complaints.models import OutboxMessage, Review, ReviewTask, TaskKind
@@ -251,3 +256,22 @@ def test_minutes_naming_strangers_are_refused_and_an_action_can_be_reassigned(
                 by="z",
                 now=NOW,
             )
+
+
+@pytest.mark.parametrize(
+    ("next_on", "starts_at", "meeting_in_days"),
+    [
+        # A week ahead of the day, at 09:00 in Shanghai (01:00 UTC).
+        ("2025-07-01", datetime(2025, 6, 24, 1, 0, tzinfo=UTC), 7),
+        # Three days away: convened at once, meeting on that day.
+        ("2025-04-05", NOW, 3),
+        # A day already past: at once, meeting the same day.
+        ("2025-03-01", NOW, 0),
+    ],
+)
+def test_the_next_review_is_convened_to_meet_on_the_day_the_minutes_set(
+    next_on: str, starts_at: datetime, meeting_in_days: int
+) -> None:
+    minutes = _minutes().model_copy(update={"next_review_on": date.fromisoformat(next_on)})
+    planned = next_review(ORG, minutes, NOW)
+    assert (planned.starts_at, planned.meeting_in_days) == (starts_at, meeting_in_days)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,12 @@ def _guard(page: httpx.Response) -> str:
 def _pdf(message: StoredMessage) -> str:
     data = _file(message, "application/pdf")
     return "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).replace("\x00", "")
+
+
+def review_id(sessions: sessionmaker[Session], run: dict[str, Any]) -> str:
+    with sessions() as session:
+        review = session.scalars(select(Review).where(Review.key == f"flow-run:{run['id']}")).one()
+    return str(review.id)
 
 
 def _ended(server: PrefectServer, run_id: str) -> dict[str, Any]:
@@ -168,6 +174,29 @@ def test_a_scheduled_management_review_turns_its_minutes_into_tracked_actions(
         page.get_by_text("会议纪要已记录").wait_for(timeout=30_000)
     assert _ended(prefect_server, run["id"])["type"] == "COMPLETED"
 
+    # The next review is scheduled in Prefect to meet on the day the minutes set: its run
+    # a week before, at 09:00 in the organization's zone, with the same people.
+    next_day = today + timedelta(days=90)
+    starts = datetime.combine(next_day - timedelta(days=7), time(9, 0), tzinfo=ORG.zone_of())
+    following_runs = [
+        r
+        for r in prefect_server.post(
+            "/flow_runs/filter",
+            {
+                "deployments": {"id": {"any_": [deployment["id"]]}},
+                "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+            },
+        )
+        if r["idempotency_key"] == f"management-review-after-{review_id(stack_sessions, run)}"
+    ]
+    assert len(following_runs) == 1
+    assert following_runs[0]["parameters"] == {
+        "recipients": ["zhang-min", "tom-hughes"],
+        "chair": "zhang-min",
+        "meeting_in_days": 7,
+    }
+    assert datetime.fromisoformat(following_runs[0]["expected_start_time"]) == starts
+
     requests = {
         key: eventually(
             lambda address=address: _mail(stack, address, "MR-"), what=f"{key}'s action"
@@ -244,6 +273,7 @@ def test_a_scheduled_management_review_turns_its_minutes_into_tracked_actions(
     page = client.get("/reviews").text
     assert review.period_label in page and "Qualify a second thermostat supplier" in page
     prefect_server.delete(f"/deployments/{deployment['id']}/schedules/{schedule['id']}")
+    prefect_server.delete(f"/flow_runs/{following_runs[0]['id']}")
     prefect_server.post(
         f"/flow_runs/{following['id']}/set_state", {"state": {"type": "CANCELLED"}, "force": True}
     )
