@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from complaints.enums import StepStatus
@@ -18,7 +18,7 @@ from complaints.mail.compose import queue_staff_email
 from complaints.management.contracts import ActionDone
 from complaints.management.emails import ReviewActionRequestContext
 from complaints.management.links import issue_link
-from complaints.models import OutboxMessage, Review, ReviewTask, TaskKind
+from complaints.models import OutboxMessage, Review, ReviewLink, ReviewTask, TaskKind
 from complaints.organization import Organization
 from complaints.settings import Settings
 from complaints.steps.contracts import ActionChange
@@ -138,6 +138,13 @@ def change_action(
         "owner": [task.assignee, change.owner or task.assignee],
         "due_at": [task.due_at.isoformat(), (change.due_at or task.due_at).isoformat()],
     }
+    if change.owner is not None and change.owner != task.assignee:
+        # The previous owner's links stop working (as a corrective action's do).
+        session.execute(
+            delete(ReviewLink).where(
+                ReviewLink.task_id == task.id, ReviewLink.recipient == task.assignee
+            )
+        )
     task.assignee = change.owner or task.assignee
     if change.due_at is not None:
         task.due_at = change.due_at

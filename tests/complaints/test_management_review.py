@@ -35,7 +35,7 @@ from complaints.management.minutes import (
 )
 from complaints.management.pack import Outcome
 from complaints.management.watch import watch_review_tasks
-from complaints.models import OutboxMessage, Review, ReviewTask, TaskKind
+from complaints.models import OutboxMessage, Review, ReviewLink, ReviewTask, TaskKind
 from complaints.settings import Settings
 from complaints.steps.contracts import ActionChange
 from tests.conftest import migrated_database
@@ -238,10 +238,15 @@ def test_minutes_naming_strangers_are_refused_and_an_action_can_be_reassigned(
         action = session.scalars(
             select(ReviewTask).where(ReviewTask.kind == TaskKind.ACTION, ReviewTask.number == 2)
         ).one()
+        anna_links = select(ReviewLink).where(
+            ReviewLink.task_id == action.id, ReviewLink.recipient == "anna-berg"
+        )
+        assert session.scalars(anna_links).all()  # her link, from the request
         change = ActionChange(owner="wang-jun", reason="Anna is on leave")
         message = change_action(session, ORG, settings, action, change, by="zhang-min", now=NOW)
         assert message is not None and message.recipient_name == "Wang Jun"
         assert "Anna is on leave" in message.body_text
+        assert session.scalars(anna_links).all() == []  # her link stops working
         assert action.assignee == "wang-jun" and action.history[0]["owner"] == [
             "anna-berg",
             "wang-jun",
