@@ -149,8 +149,10 @@ def _decide(
                 return task_page(db, link, token, org, settings, values=values, errors=minutes)
             record_minutes(db, org, task, minutes, by=link.recipient, now=now)
         else:
+            # The note is checked before any file is kept: a refused form keeps nothing.
+            done = ActionDone(note=values.get("note", ""))
             evidence = store_evidence(db, settings, task, uploads) if uploads else []
-            done = ActionDone(note=values.get("note", ""), evidence=evidence)
+            done = done.model_copy(update={"evidence": evidence})
             report_done(db, task, done, by=link.recipient, now=now)
     except ValidationError as exc:
         db.rollback()
