@@ -41,9 +41,20 @@ def acknowledge(
         received_at=complaint.received_at,
         contain_by=contain_by(complaint, org),
         status_url=status_url(settings, complaint),
+        files_refused=_files_refused(session, complaint),
     )
     message, _new = to_complainant(session, complaint, org, context)
     return message
+
+
+def _files_refused(session: Session, complaint: Complaint) -> list[str]:
+    """Return the names of the attachments of an emailed complaint that were not kept."""
+    refused = session.scalars(
+        select(Event.data).where(
+            Event.complaint_id == complaint.id, Event.kind == EventKind.FILES_REFUSED.value
+        )
+    ).all()
+    return [str(name) for data in refused for name in (data or {}).get("files", [])]
 
 
 def _withheld(session: Session, complaint: Complaint, settings: Settings) -> bool:

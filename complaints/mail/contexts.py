@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from complaints.enums import EmailKind
 from complaints.mail.emails import ComplaintEmail, EmailContext
@@ -18,6 +18,8 @@ class AcknowledgementContext(ComplaintEmail):
     received_at: datetime
     contain_by: datetime
     status_url: str
+    # Attachments of an emailed complaint the upload rules refused (their names).
+    files_refused: list[str] = Field(default_factory=list)
 
 
 class NotOursExplanationContext(ComplaintEmail):

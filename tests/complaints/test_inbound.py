@@ -19,6 +19,7 @@ from complaints.enums import Channel, EventKind, Locale
 from complaints.intake import service
 from complaints.intake.schemas import ComplaintIn
 from complaints.mail import outbox
+from complaints.mail.complainant import acknowledge
 from complaints.mail.emails import RenderedEmail
 from complaints.mail.inbound import parse, take
 from complaints.models import Attachment, Complaint, Event, InboundMessage
@@ -99,6 +100,12 @@ def test_a_message_becomes_one_complaint_with_its_photo_in_its_writers_language(
             )
         ).one()
         assert refused == {"files": ["setup.exe"]}
+    # The acknowledgement says which attachment was not kept, in the writer's language.
+    with sessions.begin() as session:
+        ack = acknowledge(session, session.get_one(Complaint, first.complaint_id), ORG, settings)
+        assert ack is not None and "以下附件未能保存" in ack.body_text
+        assert "setup.exe" in ack.body_text and "setup.exe" in ack.body_html
+    with sessions() as session:
         assert (
             _count(session, InboundMessage, InboundMessage.message_id == message["Message-ID"]) == 1
         )
