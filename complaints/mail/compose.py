@@ -67,11 +67,12 @@ def queue_staff_email(
     dedup_key: str,
     attachments: list[EmailAttachment | outbox.StoredAttachment] | None = None,
     now: datetime | None = None,
-) -> OutboxMessage:
-    """Render an email to a member of staff about no one complaint (a review, an alert)
-    in their language and time zone, and queue it once per ``dedup_key``."""
+) -> tuple[OutboxMessage, bool]:
+    """Render an email to a member of staff about no one complaint (a review, an alert,
+    a sign-in link) in their language and time zone, and queue it once per
+    ``dedup_key``; return it and whether it was queued now."""
     email = render_email(context, locale=Locale(person.locale), zone=org.zone_of(person))
-    message, _new = outbox.enqueue(
+    return outbox.enqueue(
         session,
         dedup_key=dedup_key,
         complaint_id=None,
@@ -82,4 +83,3 @@ def queue_staff_email(
         attachments=attachments,
         now=now,
     )
-    return message

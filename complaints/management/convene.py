@@ -201,7 +201,7 @@ def _mail_pack(
         outbox.StoredAttachment(kept_pdf.id, kept_pdf.filename, kept_pdf.content_type),
         outbox.EmailAttachment("invite.ics", "text/calendar", calendar),
     ]
-    message = queue_staff_email(
+    message, _new = queue_staff_email(
         session,
         person,
         org,

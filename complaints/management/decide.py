@@ -96,7 +96,7 @@ def ask_owner(
         reassigned_because=reason,
     )
     occasion = f"{task.number}:{len(task.history)}"
-    return queue_staff_email(
+    message, _new = queue_staff_email(
         session,
         person,
         org,
@@ -104,6 +104,7 @@ def ask_owner(
         dedup_key=f"review:{review.id}:action:{occasion}:{person.key}",
         now=now,
     )
+    return message
 
 
 def report_done(

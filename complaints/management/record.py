@@ -99,7 +99,7 @@ def _mail_record(
         next_review_on=minutes.next_review_on.isoformat(),
         attachments=[kept.filename],
     )
-    message = queue_staff_email(
+    message, _new = queue_staff_email(
         session,
         person,
         org,

@@ -68,7 +68,7 @@ def _give(
             level=notice.level if escalated else 0,
         )
         occasion = f"{task.kind.value}-{task.number}:{len(task.history)}:{notice.key}"
-        message = queue_staff_email(
+        message, _new = queue_staff_email(
             session,
             person,
             org,

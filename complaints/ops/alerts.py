@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from complaints.enums import EmailKind, Locale, OutboxStatus
-from complaints.mail import outbox
+from complaints.enums import OutboxStatus
+from complaints.mail.compose import queue_staff_email
 from complaints.mail.contexts import OperatorAlertContext
-from complaints.mail.emails import render_email
 from complaints.models import OutboxMessage
 from complaints.organization import Organization
 
@@ -92,15 +91,12 @@ def tell_operators(
             occurred=fired.occurred,
             console_url=fired.console_url,
         )
-        email = render_email(context, locale=Locale(person.locale), zone=org.zone_of(person))
-        message, new = outbox.enqueue(
+        message, new = queue_staff_email(
             session,
+            person,
+            org,
+            context,
             dedup_key=f"operators:{fired.automation.name}:{fired.resource_id}:{key}",
-            complaint_id=None,
-            kind=EmailKind.OPERATOR_ALERT.value,
-            recipient=str(person.email),
-            recipient_name=person.name,
-            email=email,
             now=now,
         )
         if new:

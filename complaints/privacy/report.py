@@ -46,7 +46,7 @@ def queue_retention_report(
             addresses=counts.addresses,
             exports=counts.exports,
         )
-        message = queue_staff_email(
+        message, _new = queue_staff_email(
             session, person, org, context, dedup_key=f"retention:{reference}:{key}", now=as_of
         )
         queued.append(message.id)

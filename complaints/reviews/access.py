@@ -15,10 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from complaints.enums import EmailKind, Locale
-from complaints.mail import outbox
+from complaints.mail.compose import queue_staff_email
 from complaints.mail.contexts import SignInContext
-from complaints.mail.emails import render_email
 from complaints.models import SignInToken
 from complaints.organization import Organization, Person
 from complaints.settings import Settings
@@ -78,17 +76,7 @@ def request_sign_in(
         url=url,
         expires_at=row.expires_at,
     )
-    email_ = render_email(context, locale=Locale(person.locale), zone=org.zone_of(person))
-    outbox.enqueue(
-        session,
-        dedup_key=f"sign-in:{row.id}",
-        complaint_id=None,
-        kind=EmailKind.SIGN_IN.value,
-        recipient=str(person.email),
-        recipient_name=person.name,
-        email=email_,
-        now=now,
-    )
+    queue_staff_email(session, person, org, context, dedup_key=f"sign-in:{row.id}", now=now)
     return SignInLink(person.key, url)
 
 

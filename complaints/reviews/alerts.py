@@ -116,7 +116,7 @@ def tell_quality_leads(
                 references=breach.references,
                 review_url=review_url,
             )
-            message = queue_staff_email(
+            message, _new = queue_staff_email(
                 session,
                 person,
                 org,

@@ -19,12 +19,12 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from complaints.enums import EmailKind, Locale
+from complaints.enums import Locale
 from complaints.files.uploads import stored_path, write_whole
 from complaints.i18n import translator
 from complaints.mail import outbox
+from complaints.mail.compose import queue_staff_email
 from complaints.mail.contexts import ReviewChart, ReviewFigure, ReviewReportContext
-from complaints.mail.emails import render_email
 from complaints.models import OutboxMessage, Review, ReviewFile
 from complaints.organization import Organization, Person
 from complaints.reviews.analysis import analyse
@@ -253,19 +253,17 @@ def _mail(
         ],
         attachments=[f.filename for f in files],
     )
-    email = render_email(context, locale=locale, zone=org.zone_of(person))
-    attachments = [
+    attachments: list[outbox.EmailAttachment | outbox.StoredAttachment] = [
         outbox.StoredAttachment(f.id, f.filename, f.content_type, f"{chart.name}@review")
         for chart, f in images
-    ] + [outbox.StoredAttachment(f.id, f.filename, f.content_type) for f in files]
-    message, _new = outbox.enqueue(
+    ]
+    attachments += [outbox.StoredAttachment(f.id, f.filename, f.content_type) for f in files]
+    message, _new = queue_staff_email(
         session,
+        person,
+        org,
+        context,
         dedup_key=f"review:{review.id}:{person.key}",
-        complaint_id=None,
-        kind=EmailKind.REVIEW_REPORT.value,
-        recipient=str(person.email),
-        recipient_name=person.name,
-        email=email,
         attachments=attachments,
         now=now,
     )
