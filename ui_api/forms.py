@@ -12,10 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from complaints.enums import StepKind
 from complaints.i18n import Translator
 from complaints.organization import Organization
+from complaints.settings import Settings
 from complaints.steps.catalogue import spec_of
 from complaints.steps.forms import ROWS, field_by_field
 
@@ -41,6 +43,16 @@ class FormFields:
         for key, value in self._pairs:
             values.setdefault(key, value)
         return values
+
+
+async def uploaded_files(form: FormData, settings: Settings) -> list[tuple[str, bytes]]:
+    """Return the files a form posted as (name as uploaded, bytes). Each is read one byte
+    past the limit, so the upload rules can tell a file too large without reading more."""
+    return [
+        (v.filename or "file", await v.read(settings.upload_max_bytes + 1))
+        for k, v in form.multi_items()
+        if k == "files" and not isinstance(v, str) and v.filename
+    ]
 
 
 def contract_fields(kind: StepKind, form: FormFields, zone: ZoneInfo) -> dict[str, Any]:

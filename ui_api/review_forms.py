@@ -37,7 +37,8 @@ class ReviewForm:
     review: str = "trend"
 
 
-def _scope(form: FormData, org: Organization, _: Translator, checked: ReviewForm) -> None:
+def _recipients(form: FormData, org: Organization, _: Translator, checked: ReviewForm) -> list[str]:
+    """Return the recipients posted; name the problem when there are none or strangers."""
     recipients = [str(r) for r in form.getlist("recipients")]
     if not recipients:
         checked.errors["recipients"] = _("review.error.no_recipients")
@@ -46,6 +47,11 @@ def _scope(form: FormData, org: Organization, _: Translator, checked: ReviewForm
         checked.errors["recipients"] = (
             _("review.error.unknown_recipient") + " " + ", ".join(strangers)
         )
+    return recipients
+
+
+def _scope(form: FormData, org: Organization, _: Translator, checked: ReviewForm) -> None:
+    recipients = _recipients(form, org, _, checked)
     department = str(form.get("department") or "") or None
     if department and department not in org.departments:
         checked.errors["department"] = _("review.error.unknown_department")
@@ -118,15 +124,7 @@ def schedule_form(form: FormData, org: Organization, _: Translator) -> ReviewFor
 
 
 def _participants(form: FormData, org: Organization, _: Translator, checked: ReviewForm) -> None:
-    recipients = [str(r) for r in form.getlist("recipients")]
-    if not recipients:
-        checked.errors["recipients"] = _("review.error.no_recipients")
-    strangers = [r for r in recipients if r not in org.people]
-    if strangers:
-        checked.errors["recipients"] = (
-            _("review.error.unknown_recipient") + " " + ", ".join(strangers)
-        )
-    checked.parameters["recipients"] = recipients
+    checked.parameters["recipients"] = _recipients(form, org, _, checked)
     chair = str(form.get("chair") or "")
     if chair and chair not in org.people:
         checked.errors["chair"] = _("review.error.unknown_recipient") + " " + chair

@@ -15,6 +15,7 @@ from complaints.i18n import translator
 from complaints.intake.web_form import FormRefused, intake_from_form
 from complaints.models import utcnow
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
+from ui_api.forms import uploaded_files
 from ui_api.pages import locale_from_request
 from ui_api.review_access import StaffDep, guard_holds, session_guard
 from ui_api.routes.public import MAX_FIELD, confirmation, form_page, record
@@ -49,11 +50,7 @@ async def record_at_the_desk(
         return form_page(
             request, org, settings, values=fields, errors={}, status=403, **_desk(request, settings)
         )
-    files = [
-        (v.filename or "file", await v.read(settings.upload_max_bytes + 1))
-        for k, v in form.multi_items()
-        if k == "files" and not isinstance(v, str) and v.filename
-    ]
+    files = await uploaded_files(form, settings)
     locale = locale_from_request(request)
     errors: dict[str, str] = {}
     try:

@@ -27,7 +27,7 @@ from complaints.models import Complaint, utcnow
 from complaints.organization import Organization
 from complaints.settings import Settings
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
-from ui_api.forms import in_language
+from ui_api.forms import in_language, uploaded_files
 from ui_api.pages import locale_from_request, render_page
 from ui_api.ratelimit import FailureLimiter
 
@@ -66,11 +66,7 @@ async def file_from_form(
         return render_page(
             "complain_done", locale=locale, org=org, complaint=None, desk=None, **_page(request)
         )
-    files = [
-        (v.filename or "file", await v.read(settings.upload_max_bytes + 1))
-        for k, v in form.multi_items()
-        if k == "files" and not isinstance(v, str) and v.filename
-    ]
+    files = await uploaded_files(form, settings)
     try:
         intake = intake_from_form(fields, locale=locale, zone=org.zone_of(), now=utcnow())
         check_uploads(files, settings)

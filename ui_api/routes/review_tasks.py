@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from complaints.enums import Locale, StepStatus
-from complaints.files.uploads import AttachmentDamaged, UploadRefused, read_checked, stored_path
+from complaints.files.uploads import UploadRefused
 from complaints.i18n import translator
 from complaints.management.contracts import ActionDone
 from complaints.management.decide import DecisionRefused, report_done
@@ -26,9 +26,11 @@ from complaints.organization import Organization
 from complaints.settings import Settings
 from complaints.tokens import form_guard
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep
+from ui_api.forms import uploaded_files
 from ui_api.links import LinkRefused, check_link_request, require_guard
 from ui_api.pages import render_page
 from ui_api.review_task_forms import minutes_from_form, refusal_errors
+from ui_api.routes.reviews import review_file_download
 
 router = APIRouter(tags=["management review"], include_in_schema=False)
 
@@ -114,11 +116,7 @@ async def decide_review_task(
     """Record the minutes, or that the action is done; the review's run moves on."""
     form = await request.form(max_files=settings.upload_max_files + 1)
     require_guard(token, settings, str(form.get("guard") or ""))
-    uploads = [
-        (v.filename or "file", await v.read(settings.upload_max_bytes + 1))
-        for k, v in form.multi_items()
-        if k == "files" and not isinstance(v, str) and v.filename
-    ]
+    uploads = await uploaded_files(form, settings)
     values: dict[str, Any] = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     values["attended"] = [str(v) for v in form.getlist("attended")]
     response = await run_in_threadpool(_decide, db, link, token, values, uploads, org, settings)
@@ -178,12 +176,4 @@ def review_task_file(
     stored = db.get(ReviewFile, file_id)
     if stored is None or stored.review_id != link.task.review_id:
         raise LinkRefused(404, counted=False)
-    try:
-        data = read_checked(stored_path(settings, stored.id), stored.size, stored.sha256)
-    except AttachmentDamaged as exc:
-        raise LinkRefused(410, counted=False) from exc
-    return Response(
-        data,
-        media_type=stored.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{stored.filename}"'},
-    )
+    return review_file_download(settings, stored)

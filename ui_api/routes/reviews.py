@@ -114,6 +114,12 @@ def review_file(file_id: uuid.UUID, db: DbDep, settings: SettingsDep, lead: Lead
     stored = db.get(ReviewFile, file_id)
     if stored is None:
         raise LinkRefused(404, counted=False)
+    return review_file_download(settings, stored)
+
+
+def review_file_download(settings: Any, stored: ReviewFile) -> Response:
+    """Answer with a review's file as a download, once its bytes match its hash (410 when
+    it is missing or altered)."""
     try:
         data = read_checked(stored_path(settings, stored.id), stored.size, stored.sha256)
     except AttachmentDamaged as exc:

@@ -25,7 +25,7 @@ from complaints.steps.contracts import StepInput
 from complaints.steps.decisions import record_decision
 from ui_api import forms
 from ui_api.deps import BackgroundDep, DbDep, OrganizationDep, SettingsDep, client_addr
-from ui_api.forms import FormFields
+from ui_api.forms import FormFields, uploaded_files
 from ui_api.links import LinkDep, LinkRefused, require_guard
 from ui_api.pages import render_page
 from ui_api.step_changes import CHANGES
@@ -71,11 +71,7 @@ async def decide_step(
         [(k, v) for k, v in form.multi_items() if isinstance(v, str) and len(v) <= MAX_FIELD]
     )
     require_guard(token, settings, fields.get("guard", ""))
-    uploads = [
-        (v.filename or "file", await v.read(settings.upload_max_bytes + 1))
-        for k, v in form.multi_items()
-        if k == "files" and not isinstance(v, str) and v.filename
-    ]
+    uploads = await uploaded_files(form, settings)
     response = await run_in_threadpool(
         _decide, db, link, token, fields, uploads, org, settings, client_addr(request)
     )
