@@ -98,6 +98,12 @@ class Organization(BaseModel):
         """Return a person by key."""
         return self.people[key]
 
+    def name_of(self, key: str) -> str:
+        """Return a person's name, or the key itself of one the file no longer names
+        (records outlive the people in the organization file)."""
+        person = self.people.get(key)
+        return person.name if person else key
+
     def department_for(self, product: str) -> Department:
         """Return the department that owns a product, or the default one."""
         wanted = product.casefold()

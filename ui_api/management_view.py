@@ -27,9 +27,6 @@ def management_reviews(db: Session, org: Organization) -> list[dict[str, Any]]:
         .limit(LATEST)
     ).all()
 
-    def name(key: str) -> str:
-        return org.people[key].name if key in org.people else key
-
     views = []
     for review, management in rows:
         minutes = next(t for t in management.tasks if t.kind is TaskKind.MINUTES)
@@ -38,7 +35,7 @@ def management_reviews(db: Session, org: Organization) -> list[dict[str, Any]]:
             {
                 "review": review,
                 "meeting_at": management.meeting_at,
-                "chair": name(management.chair),
+                "chair": org.name_of(management.chair),
                 "minutes_in": minutes.status is StepStatus.DECIDED,
                 "minutes_due": minutes.due_at,
                 "files": [f for f in review.files if f.content_type == "application/pdf"],
@@ -48,7 +45,7 @@ def management_reviews(db: Session, org: Organization) -> list[dict[str, Any]]:
                         "number": task.number,
                         "area": task.details.get("area", ""),
                         "description": task.details.get("description", ""),
-                        "owner": name(task.assignee),
+                        "owner": org.name_of(task.assignee),
                         "due_at": task.due_at,
                         "outcome": outcome_at(task, now),
                         "open": task.status is StepStatus.OPEN,

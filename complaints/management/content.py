@@ -26,7 +26,7 @@ class Words:
         self._: Translator = translator(locale)
 
     def name(self, key: str) -> str:
-        return self.org.people[key].name if key in self.org.people else key
+        return self.org.name_of(key)
 
     def when(self, moment: datetime | None) -> str:
         return format_datetime(moment, self.zone, self.locale) if moment else "–"

@@ -105,8 +105,7 @@ class Reader:
             return self.text("complainant")
         if key == SYSTEM:
             return self.text("system")
-        person = self.org.people.get(key)
-        return person.name if person else key
+        return self.org.name_of(key)
 
     def yes_no(self, value: object) -> str:
         """Return yes, no, or not known (None)."""

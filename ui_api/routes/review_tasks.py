@@ -76,10 +76,8 @@ def task_page(
         task=task,
         review=review,
         management=management,
-        name_of=lambda key: org.people[key].name if key in org.people else key,
-        participant_names=[
-            org.people[key].name if key in org.people else key for key in management.participants
-        ],
+        name_of=org.name_of,
+        participant_names=[org.name_of(key) for key in management.participants],
         people=sorted(org.people.values(), key=lambda p: p.name),
         files=[f for f in review.files if _is_pack_or_record(f)],
         evidence=[f for f in review.files if str(f.id) in evidence],
