@@ -17,6 +17,12 @@ otherwise idle machine; "system" is that without this benchmark's own process, w
 plays the people, polls the mailbox every 5 ms and hosts the dev SMTP server), the Prefect
 task runs the complaint's run left, and how much the Prefect server's database grew
 (PostgreSQL only).
+
+On the warm worker's stack it then measures Prefect's floor: the same number of
+decisions on a run of ``bench/floor_flow.py``, which only takes each answer and waits for
+the next (Prefect's ``suspend_flow_run``), resumed through Prefect's API as the web app
+resumes a complaint's run, timed from the resume to the run's next suspension. What a
+complaint's decision costs above that floor is what the system itself spends.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from tests.support.people import complaint_payload  # noqa: E402
 from tests.support.stack import Stack, eventually, whole_stack  # noqa: E402
 
 HANDLER = "li.wei@acme.example"
+FLOOR_ENTRYPOINT = "bench/floor_flow.py:decision_floor"
 
 
 def next_link(stack: Stack, address: str, reference: str, seen: set[str]) -> tuple[str, float]:
@@ -128,14 +135,89 @@ def drive(stack: Stack, rounds: int) -> Figures:
     return Figures(latencies, cpu, driver_cpu, int(task_runs), growth)
 
 
-def measure(kind: str, rounds: int) -> Figures:
+def start_floor_run(stack: Stack) -> str:
+    """Deploy the floor flow to the stack's pool and start a run of it; return its id."""
+    flow = stack.prefect.post("/flows/", {"name": "decision-floor"})
+    deployment = stack.prefect.post(
+        "/deployments/",
+        {
+            "name": "decision-floor",
+            "flow_id": flow["id"],
+            "entrypoint": FLOOR_ENTRYPOINT,
+            "work_pool_name": "complaints",
+        },
+    )
+    run = stack.prefect.post(f"/deployments/{deployment['id']}/create_flow_run", {})
+    run_id = str(run["id"])
+    stack.prefect.wait_suspended_at(run_id, "answer-1")
+    eventually(stack.holds_no_run_process, what="the floor run to suspend")
+    return run_id
+
+
+def next_suspension(stack: Stack, run_id: str, key: str) -> float:
+    """Wait (watching /proc every 5 ms, which costs Prefect nothing) for the run's process
+    to come and go; check it waits at ``key``; return when its process ended."""
+    deadline = time.monotonic() + 120
+    while stack.holds_no_run_process():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the floor run did not start")
+        time.sleep(0.005)
+    while not stack.holds_no_run_process():
+        time.sleep(0.005)
+    ended = time.perf_counter()
+    stack.prefect.wait_suspended_at(run_id, key, seconds=30)
+    return ended
+
+
+def drive_floor(stack: Stack, decisions: int) -> Figures:
+    """Resume the floor flow's run ``decisions`` times; return what it cost."""
+    size_before = prefect_db_size(stack)
+    run_id = start_floor_run(stack)
+    busy_before, own_before = busy_seconds(), own_cpu_seconds()
+    latencies = []
+    for n in range(1, decisions + 1):
+        resumed = time.perf_counter()
+        stack.prefect.post(f"/flow_runs/{run_id}/resume", {"run_input": {"answer": f"{n}"}})
+        latencies.append(next_suspension(stack, run_id, f"answer-{n + 1}") - resumed)
+    cpu = (busy_seconds() - busy_before) / decisions
+    driver_cpu = (own_cpu_seconds() - own_before) / decisions
+    task_runs = stack.prefect.post("/task_runs/count", {"flow_runs": {"id": {"any_": [run_id]}}})
+    size_after = prefect_db_size(stack)
+    growth = None if size_before is None or size_after is None else size_after - size_before
+    return Figures(latencies, cpu, driver_cpu, int(task_runs), growth)
+
+
+def measure(kind: str, rounds: int) -> list[Figures]:
+    """Drive a complaint on a stack with the ``kind`` of worker; on the warm one, then
+    measure Prefect's floor on the same stack."""
     # The worker polls every second, as `make run`'s does.
     with (
         tempfile.TemporaryDirectory() as tmp,
         whole_stack(Path(tmp), worker_kind=kind, PREFECT_WORKER_QUERY_SECONDS="1") as stack,
     ):
         eventually(lambda: stack.health()["status"] == "ok", what="web app")
-        return drive(stack, rounds)
+        measured = [drive(stack, rounds)]
+        if kind == "warm":
+            measured.append(drive_floor(stack, 2 * rounds))
+        return measured
+
+
+def report(label: str, figures: Figures) -> None:
+    times = figures.latencies
+    p95 = statistics.quantiles(times, n=20)[-1]
+    growth = (
+        "n/a"
+        if figures.prefect_db_growth is None
+        else (f"{figures.prefect_db_growth / 2**20:.1f} MB")
+    )
+    print(
+        f"{label:36} median {statistics.median(times):5.2f}  p95 {p95:5.2f}  "
+        f"first {times[0]:5.2f}  last {times[-1]:5.2f}  "
+        f"CPU {figures.cpu_per_decision:5.2f} s "
+        f"(system {figures.cpu_per_decision - figures.driver_cpu_per_decision:4.2f})  "
+        f"task runs {figures.task_runs}  "
+        f"Prefect DB +{growth}"
+    )
 
 
 def main(rounds: int) -> None:
@@ -145,23 +227,13 @@ def main(rounds: int) -> None:
     print("  (and the whole machine's CPU seconds per decision, and the system's without this")
     print("  benchmark's own process, the complaint's Prefect task")
     print("  runs, the Prefect database's growth)")
-    for kind, label in (("process", "baseline: Prefect's process worker"), ("warm", "warm worker")):
-        figures = measure(kind, rounds)
-        times = figures.latencies
-        p95 = statistics.quantiles(times, n=20)[-1]
-        growth = (
-            "n/a"
-            if figures.prefect_db_growth is None
-            else (f"{figures.prefect_db_growth / 2**20:.1f} MB")
-        )
-        print(
-            f"{label:36} median {statistics.median(times):5.2f}  p95 {p95:5.2f}  "
-            f"first {times[0]:5.2f}  last {times[-1]:5.2f}  "
-            f"CPU {figures.cpu_per_decision:5.2f} s "
-            f"(system {figures.cpu_per_decision - figures.driver_cpu_per_decision:4.2f})  "
-            f"task runs {figures.task_runs}  "
-            f"Prefect DB +{growth}"
-        )
+    process = measure("process", rounds)
+    report("baseline: Prefect's process worker", process[0])
+    warm, floor = measure("warm", rounds)
+    report("warm worker", warm)
+    report("Prefect's floor, warm worker", floor)
+    print("  (the floor: a run that only takes each answer and waits again, resumed through")
+    print("  Prefect's API; timed from the resume to its next suspension)")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,20 @@ def get_step(session: Session, complaint_id: uuid.UUID, key: str) -> Step | None
     ).first()
 
 
+def settled_decisions(session: Session, complaint_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    """Return the decisions of a complaint's steps that its run has taken, by step key:
+    final, so a replayed run may read them all at once."""
+    rows = session.execute(
+        select(Step.key, Step.decision).where(
+            Step.complaint_id == complaint_id,
+            Step.status == StepStatus.DECIDED,
+            Step.applied_at.is_not(None),
+            Step.decision.is_not(None),
+        )
+    )
+    return {key: dict(decision) for key, decision in rows if decision is not None}
+
+
 def find_token(session: Session, token_hash: str) -> LinkToken | None:
     """Return the link token stored under a hash."""
     return session.scalars(select(LinkToken).where(LinkToken.token_hash == token_hash)).first()

@@ -41,6 +41,8 @@ FIRST_USE_MODULES = [
     "sqlalchemy.dialects.postgresql.psycopg",
     "sqlalchemy.dialects.sqlite.pysqlite",
     "encodings.idna",
+    "anyio._backends._asyncio",  # anyio's backend, at a run's first ``anyio`` call
+    "rich._emoji_codes",  # the table Prefect's console log handler renders through
 ]
 # The database dialects a run's engine will use, set up once (an engine connects lazily).
 DIALECTS = ["postgresql+psycopg://", "sqlite://"]

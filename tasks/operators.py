@@ -81,16 +81,19 @@ async def _show(complaint_id: uuid.UUID, view: RunView) -> None:
     await acreate_markdown_artifact(
         key=key, markdown=view.markdown, description=f"Complaint {view.reference}: where it stands"
     )
-    await acreate_progress_artifact(
-        view.progress, key=f"{key}-progress", description="Through the procedure (DOMAIN.md)"
-    )
+    if view.progress_moved:
+        await acreate_progress_artifact(
+            view.progress, key=f"{key}-progress", description="Through the procedure (DOMAIN.md)"
+        )
     if view.actions:
         await acreate_table_artifact(
             view.actions, key=f"{key}-actions", description="Corrective actions and owners"
         )
-    async with get_client() as client:
-        run = await client.read_flow_run(uuid.UUID(str(run_id)))
-        kept = [t for t in run.tags if not t.startswith(OWNED_TAG_PREFIXES)]
-        tags = [*kept, *view.tags]
-        if sorted(tags) != sorted(run.tags):
-            await client.update_flow_run(run.id, tags=tags)
+    # The run's tags as this execution loaded them: only the deadline watch adds one
+    # (overdue) between steps, and the execution lasts a fraction of a second.
+    run_tags = list(flow_run.tags)
+    kept = [t for t in run_tags if not t.startswith(OWNED_TAG_PREFIXES)]
+    tags = [*kept, *view.tags]
+    if sorted(tags) != sorted(run_tags):
+        async with get_client() as client:
+            await client.update_flow_run(uuid.UUID(str(run_id)), tags=tags)

@@ -52,8 +52,10 @@ class RunView:
     markdown: str
     # What the run waits for, as the suspended state's message.
     message: str = ""
-    # How far through the procedure (0-100), for the progress artifact.
+    # How far through the procedure (0-100), for the progress artifact; it moves only
+    # with the stage, so a new version is due at the first view and at a stage change.
     progress: float = 0.0
+    progress_moved: bool = True
     # One row per corrective action (owner, due, status), for the table artifact.
     actions: list[dict[str, str]] = field(default_factory=list)
     events: list[OpsEvent] = field(default_factory=list)
@@ -66,6 +68,7 @@ class RunView:
 OVERDUE_TAG = "overdue"
 SYSTEMIC_TAG = "systemic"
 OWNED_TAG_PREFIXES = ("stage:", "grade:", "department:", OVERDUE_TAG, SYSTEMIC_TAG)
+STAGE_EVENT = f"complaint.{PUBLISHED[EventKind.STAGE_CHANGED][0]}"
 # The procedure's stages in order (DOMAIN.md), for the progress artifact.
 PROCEDURE = list(Stage)
 
@@ -200,4 +203,5 @@ def run_view(
         payload = {k: event.data[k] for k in keys if k in (event.data or {})}
         payload["seq"] = event.seq  # the trail's order, where times tie
         view.events.append(OpsEvent(f"complaint.{name}", event.at, payload))
+    view.progress_moved = after_seq == 0 or any(e.name == STAGE_EVENT for e in view.events)
     return view

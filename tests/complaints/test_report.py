@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from complaints import repository
 from complaints.actions import service as action_service
 from complaints.enums import (
     ActionType,
@@ -30,6 +31,7 @@ from complaints.enums import (
     MeetingPurpose,
     OutboxStatus,
     ProblemScope,
+    Stage,
     StepKind,
 )
 from complaints.files.uploads import open_attachment, store_uploads, stored_path
@@ -40,7 +42,7 @@ from complaints.mail import outbox
 from complaints.mail.contexts import IncidentReportContext
 from complaints.mail.emails import render_email
 from complaints.meetings import service as meeting_service
-from complaints.models import Attachment, Complaint, Event, OutboxMessage, utcnow
+from complaints.models import Attachment, Complaint, Event, OutboxMessage, Step, utcnow
 from complaints.ops.run_view import run_view
 from complaints.organization import parse_organization
 from complaints.report.mail import send_incident_report
@@ -566,3 +568,41 @@ def test_issuing_the_report_is_an_event_operators_see_once_per_report(
         {"key": f"incident-report-{reference}", "language": "en", "seq": issued[0].seq},
         {"key": f"incident-report-{reference}", "language": "zh-CN", "seq": issued[1].seq},
     ]
+
+
+def test_the_run_shows_a_new_progress_only_when_the_stage_moves(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _filed(sessions)
+    with sessions.begin() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        first = run_view(session, complaint, ORG, at_key="assessment-1", after_seq=0, now=utcnow())
+        same = run_view(
+            session, complaint, ORG, at_key="assessment-2", after_seq=first.last_seq, now=utcnow()
+        )
+        service.move_to_stage(session, complaint_id, Stage.CONTAINMENT)
+        moved = run_view(
+            session, complaint, ORG, at_key="containment-1", after_seq=same.last_seq, now=utcnow()
+        )
+    # A run's first view shows where it stands; a step within the stage adds no version.
+    assert first.progress_moved and not same.progress_moved and moved.progress_moved
+    assert first.progress == same.progress < moved.progress
+
+
+def test_a_replay_reads_only_the_decisions_its_run_has_taken_at_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    complaint_id = _filed(sessions)
+    assessment = AssessmentDecision(
+        ours=False, valid=False, grade=Grade.GRUMBLE, explanation="Not one of our kettles."
+    )
+    with sessions.begin() as session:
+        complaint = service.require_complaint(session, complaint_id)
+        step_id = _decide(session, complaint, StepKind.ASSESSMENT, "assessment-1", assessment)
+        # Decided through a link, not yet taken by the run: it reads this step on its own.
+        assert repository.settled_decisions(session, complaint_id) == {}
+        step = session.get(Step, step_id)
+        assert step is not None
+        decisions.mark_applied(session, step)
+        settled = repository.settled_decisions(session, complaint_id)
+    assert settled == {"assessment-1": assessment.model_dump(mode="json", exclude={"decided_via"})}
