@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import uuid
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from complaints.enums import StepStatus
 from complaints.models import ManagementReview, Review, ReviewTask, TaskKind, utcnow
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
@@ -279,3 +281,45 @@ def test_a_scheduled_management_review_turns_its_minutes_into_tracked_actions(
     )
     web.close()
     client.close()
+
+
+def test_a_crashed_management_review_run_is_started_again_and_waits_for_its_minutes(
+    stack: Stack, prefect_server: PrefectServer, stack_sessions: sessionmaker[Session]
+) -> None:
+    """A review run lost with its worker (Crashed) is started again by the web app, as a
+    complaint's is: it waits for its minutes again and sends nobody its pack twice."""
+    deployment = prefect_server.get("/deployments/name/management-review/management-review")
+    packs_before = len(_mail(stack, MANAGER, "inputs and invitation"))
+    run = prefect_server.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        {"parameters": {"recipients": ["tom-hughes"], "chair": "tom-hughes"}},
+    )
+    prefect_server.wait_suspended_at(run["id"], "review-minutes", seconds=180)
+    eventually(
+        lambda: len(_mail(stack, MANAGER, "inputs and invitation")) == packs_before + 1,
+        what="the pack",
+    )
+
+    prefect_server.post(
+        f"/flow_runs/{run['id']}/set_state",
+        {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True},
+    )
+    eventually(
+        lambda: prefect_server.flow_run(run["id"])["run_count"] >= 2 or None,
+        seconds=120,
+        what="the review run started again",
+    )
+    prefect_server.wait_suspended_at(run["id"], "review-minutes", seconds=180)
+    assert len(_mail(stack, MANAGER, "inputs and invitation")) == packs_before + 1
+
+    # Called off, so that no later test's deadline watch reminds anyone of its minutes.
+    prefect_server.post(
+        f"/flow_runs/{run['id']}/set_state",
+        {"state": {"type": "CANCELLED", "name": "Cancelled"}, "force": True},
+    )
+    with stack_sessions.begin() as session:
+        review = session.scalars(
+            select(ManagementReview).where(ManagementReview.flow_run_id == uuid.UUID(run["id"]))
+        ).one()
+        for task in review.tasks:
+            task.status = StepStatus.CANCELLED

@@ -49,6 +49,7 @@ class BackgroundLoop:
         self._not_yet_suspended = False
         self._recheck = FIRST_RECHECK_SECONDS
         self._review_schedule_ensured = False
+        self._reviews: PrefectRuns | None = None  # the management review runs
         self._inbound = source_of(settings)
         self._next_inbound = 0.0
 
@@ -63,6 +64,7 @@ class BackgroundLoop:
         self._wake = asyncio.Event()
         async with connect() as client:
             prefect = PrefectRuns(client, self.settings.lifecycle_deployment)
+            self._reviews = PrefectRuns(client, self.settings.management_review_deployment)
             while not stop.is_set():
                 try:
                     await self.round(prefect)
@@ -98,6 +100,14 @@ class BackgroundLoop:
                 ),
                 ("repair_stranded_runs", lambda: runs.repair_stranded_runs(prefect, self.records)),
             ]
+            reviews = self._reviews
+            if reviews is not None:
+                jobs.append(
+                    (
+                        "restart_dead_review_runs",
+                        lambda: runs.restart_dead_review_runs(reviews, self.settings),
+                    )
+                )
             if not self._review_schedule_ensured:
                 jobs.append(("ensure_review_schedule", lambda: self._ensure_schedule(prefect)))
         for name, job in jobs:

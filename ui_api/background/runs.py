@@ -17,7 +17,7 @@ from complaints.intake import service
 from complaints.models import MINUTES_KEY, utcnow
 from complaints.privacy.closing import note_run_forgotten
 from complaints.settings import Settings
-from ui_api.background.prefect_runs import PrefectRuns, StateType, is_final, pause_key
+from ui_api.background.prefect_runs import FlowRun, PrefectRuns, StateType, is_final, pause_key
 from ui_api.background.records import Records
 
 logger = logging.getLogger("complaints.orchestration")
@@ -103,19 +103,45 @@ async def restart_dead_runs(prefect: PrefectRuns, records: Records, settings: Se
         # Our database first: runs of other installations, or of closed complaints, cost
         # no further calls to the Prefect API.
         complaint_id = await records.open_complaint_of(run.id)
-        if complaint_id is None:
+        if complaint_id is None or await _alive(prefect, run, settings):
             continue
-        live = run.state.type in (StateType.PENDING, StateType.RUNNING)
-        if live:
-            silent = (utcnow() - await prefect.last_sign_of_life(run)).total_seconds()
-            if silent <= settings.run_stall_seconds:
-                continue
         if run.state.type is StateType.FAILED and (
             await records.restarts_of(complaint_id) >= settings.run_restart_limit
         ):
             continue  # failed again and again: left to an operator
-        await prefect.start_again(run, crashed="No heartbeat: its worker is gone" if live else None)
+        await _start_again(prefect, run)
         await records.write(service.note_run_restarted, complaint_id, run.state.name)
+
+
+async def restart_dead_review_runs(reviews: PrefectRuns, settings: Settings) -> None:
+    """Start again the management review runs that crashed or whose process vanished.
+
+    As for a complaint's run: the replay takes what the review did from our journal and
+    its minutes from our record, and waits again where it waited. A review run that
+    Failed is left to an operator, who sees it in the Prefect UI.
+    """
+    runs = await reviews.next_page(StateType.CRASHED, StateType.PENDING, StateType.RUNNING)
+    for run in runs:
+        assert run.state is not None
+        if await _alive(reviews, run, settings):
+            continue
+        logger.warning("management review run %s was %s; starting it again", run.id, run.state.name)
+        await _start_again(reviews, run)
+
+
+async def _alive(prefect: PrefectRuns, run: FlowRun, settings: Settings) -> bool:
+    """Whether a run that looks executing showed a sign of life lately."""
+    assert run.state is not None
+    if run.state.type not in (StateType.PENDING, StateType.RUNNING):
+        return False
+    silent = (utcnow() - await prefect.last_sign_of_life(run)).total_seconds()
+    return silent <= settings.run_stall_seconds
+
+
+async def _start_again(prefect: PrefectRuns, run: FlowRun) -> None:
+    assert run.state is not None
+    live = run.state.type in (StateType.PENDING, StateType.RUNNING)
+    await prefect.start_again(run, crashed="No heartbeat: its worker is gone" if live else None)
 
 
 async def repair_stranded_runs(prefect: PrefectRuns, records: Records) -> None:
