@@ -4,7 +4,9 @@ Each round starts pending runs, resumes decided steps and restarts reopened runs
 few seconds it also revives dead runs and repairs stranded ones (and, until it has, adds
 the default review schedule); and it delivers the mail that is due. Each job fails on
 its own (mail still goes out while Prefect is down) and the next round retries. A
-request that changed something wakes the loop at once.
+request that changed something wakes the loop at once, and so does a run suspending
+while a decision waits for it (Prefect's event stream), so a decision posted before its
+run finished suspending resumes it as soon as it can.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from complaints.organization import load_organization
 from complaints.settings import Settings
 from ui_api.background import runs
 from ui_api.background.inbound import source_of, take_inbound_mail
-from ui_api.background.prefect_runs import PrefectRuns, connect
+from ui_api.background.prefect_runs import PrefectRuns, connect, on_suspensions
 from ui_api.background.records import Records
 from ui_api.background.review_schedules import ReviewDeployment
 
@@ -50,6 +52,7 @@ class BackgroundLoop:
         self._recheck = FIRST_RECHECK_SECONDS
         self._review_schedule_ensured = False
         self._reviews: PrefectRuns | None = None  # the management review runs
+        self._in_round = False
         self._inbound = source_of(settings)
         self._next_inbound = 0.0
 
@@ -65,14 +68,28 @@ class BackgroundLoop:
         async with connect() as client:
             prefect = PrefectRuns(client, self.settings.lifecycle_deployment)
             self._reviews = PrefectRuns(client, self.settings.management_review_deployment)
-            while not stop.is_set():
-                try:
-                    await self.round(prefect)
-                except Exception as exc:  # keep going: the next round retries
-                    logger.warning("reconcile round failed: %s", type(exc).__name__)
-                self._wake.clear()
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._next_round_in())
+            watcher = asyncio.create_task(on_suspensions(self._suspension_noticed))
+            try:
+                while not stop.is_set():
+                    # Cleared before the round: a wake during it brings the next at once.
+                    self._wake.clear()
+                    self._in_round = True
+                    try:
+                        await self.round(prefect)
+                    except Exception as exc:  # keep going: the next round retries
+                        logger.warning("reconcile round failed: %s", type(exc).__name__)
+                    finally:
+                        self._in_round = False
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self._next_round_in())
+            finally:
+                watcher.cancel()
+
+    def _suspension_noticed(self) -> None:
+        """A run suspended: if a decided step's run had yet to (or a round is looking),
+        look again now rather than at the next recheck."""
+        if self._wake is not None and (self._not_yet_suspended or self._in_round):
+            self._wake.set()
 
     async def round(self, prefect: PrefectRuns) -> None:
         """One round of the jobs; each fails on its own."""

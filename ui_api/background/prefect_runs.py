@@ -11,8 +11,10 @@ for (its HTTP client is used directly).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,17 +30,36 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+from prefect.events.clients import get_events_subscriber
+from prefect.events.filters import EventFilter, EventNameFilter
 from prefect.states import AwaitingRetry, Cancelled, Crashed
 
 import suspensions
 
-__all__ = ["FlowRun", "PrefectRuns", "StateType", "connect"]
+__all__ = ["FlowRun", "PrefectRuns", "StateType", "connect", "on_suspensions"]
 
 logger = logging.getLogger("complaints.orchestration")
 # The release whose internals this module was checked against (see the docstring).
 CHECKED_WITH_PREFECT = "3.9.1"
 RUNS_PER_ROUND = 200  # runs a sweep reads from Prefect per round
 connect = get_client
+# A run suspending (at a step, or for the minutes) is a state change, and so an event.
+SUSPENSIONS = EventFilter(event=EventNameFilter(name=["prefect.flow-run.Suspended"]))
+RESUBSCRIBE_SECONDS = 5.0
+
+
+async def on_suspensions(notice: Callable[[], None]) -> None:
+    """Call ``notice`` each time a flow run suspends, as Prefect's event stream tells,
+    until cancelled. Without the stream (Prefect away), nothing is noticed and the
+    caller's own polling carries on; it subscribes again shortly."""
+    while True:
+        try:
+            async with get_events_subscriber(filter=SUSPENSIONS) as events:
+                async for _event in events:
+                    notice()
+        except Exception as exc:
+            logger.info("run events unavailable (%s); subscribing again", type(exc).__name__)
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
 
 class Deployment:
