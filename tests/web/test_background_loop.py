@@ -21,10 +21,16 @@ def test_a_run_suspending_wakes_the_loop_only_while_a_decision_may_wait_for_it(
         loop._not_yet_suspended = True  # a decision came before its run suspended
         loop._suspension_noticed()
         woken.append(loop._wake.is_set())
-        loop._wake.clear()
-        loop._not_yet_suspended, loop._in_round = False, True  # a round may have missed it
+        loop._begin_round()  # noted during a round, judged when it ends
         loop._suspension_noticed()
+        woken.append(loop._wake.is_set())
+        loop._end_round()  # its decided step's run had still not suspended: again now
+        woken.append(loop._wake.is_set())
+        loop._begin_round()
+        loop._suspension_noticed()
+        loop._not_yet_suspended = False  # the round resumed every decided step's run
+        loop._end_round()
         woken.append(loop._wake.is_set())
         return woken
 
-    assert asyncio.run(woken_after_suspensions()) == [False, True, True]
+    assert asyncio.run(woken_after_suspensions()) == [False, True, False, True, False]

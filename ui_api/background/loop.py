@@ -53,6 +53,7 @@ class BackgroundLoop:
         self._review_schedule_ensured = False
         self._reviews: PrefectRuns | None = None  # the management review runs
         self._in_round = False
+        self._suspended_in_round = False
         self._inbound = source_of(settings)
         self._next_inbound = 0.0
 
@@ -71,24 +72,34 @@ class BackgroundLoop:
             watcher = asyncio.create_task(on_suspensions(self._suspension_noticed))
             try:
                 while not stop.is_set():
-                    # Cleared before the round: a wake during it brings the next at once.
-                    self._wake.clear()
-                    self._in_round = True
+                    self._begin_round()
                     try:
                         await self.round(prefect)
                     except Exception as exc:  # keep going: the next round retries
                         logger.warning("reconcile round failed: %s", type(exc).__name__)
                     finally:
-                        self._in_round = False
+                        self._end_round()
                     with suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self._next_round_in())
             finally:
                 watcher.cancel()
 
+    def _begin_round(self) -> None:
+        assert self._wake is not None
+        self._wake.clear()  # before the round: a wake during it brings the next at once
+        self._in_round, self._suspended_in_round = True, False
+
+    def _end_round(self) -> None:
+        self._in_round = False
+        if self._suspended_in_round and self._not_yet_suspended and self._wake is not None:
+            self._wake.set()  # the round may have read that run just before it suspended
+
     def _suspension_noticed(self) -> None:
-        """A run suspended: if a decided step's run had yet to (or a round is looking),
-        look again now rather than at the next recheck."""
-        if self._wake is not None and (self._not_yet_suspended or self._in_round):
+        """A run suspended: if a decided step's run had yet to, look again now rather
+        than at the next recheck (during a round: once it ends, if it still had to)."""
+        if self._in_round:
+            self._suspended_in_round = True
+        elif self._not_yet_suspended and self._wake is not None:
             self._wake.set()
 
     async def round(self, prefect: PrefectRuns) -> None:
