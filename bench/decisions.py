@@ -107,6 +107,27 @@ def prefect_db_size(stack: Stack) -> int | None:
     return int(row[0])
 
 
+@dataclass
+class Since:
+    """What was read before the decisions: the Prefect database's size (PostgreSQL only),
+    the machine's busy CPU seconds and this process's own."""
+
+    prefect_db_size: int | None
+    busy: float
+    own: float
+
+
+def figures(stack: Stack, run_id: str, latencies: list[float], since: Since) -> Figures:
+    """Return what the decisions of ``run_id`` cost since ``since``."""
+    cpu = (busy_seconds() - since.busy) / len(latencies)
+    driver_cpu = (own_cpu_seconds() - since.own) / len(latencies)
+    task_runs = stack.prefect.post("/task_runs/count", {"flow_runs": {"id": {"any_": [run_id]}}})
+    size_after = prefect_db_size(stack)
+    before = since.prefect_db_size
+    growth = None if before is None or size_after is None else size_after - before
+    return Figures(latencies, cpu, driver_cpu, int(task_runs), growth)
+
+
 def drive(stack: Stack, rounds: int) -> Figures:
     """Drive one complaint through ``rounds`` rounds; return what it cost."""
     size_before = prefect_db_size(stack)
@@ -127,12 +148,7 @@ def drive(stack: Stack, rounds: int) -> Figures:
     # The last run suspends just after its email: wait for that, so its CPU counts.
     run_id = stack.complaint(filed["id"])["flow_run_id"]
     eventually(lambda: stack.holds_no_run_process(), what="the run to suspend")
-    cpu = (busy_seconds() - busy_before) / len(latencies)
-    driver_cpu = (own_cpu_seconds() - own_before) / len(latencies)
-    task_runs = stack.prefect.post("/task_runs/count", {"flow_runs": {"id": {"any_": [run_id]}}})
-    size_after = prefect_db_size(stack)
-    growth = None if size_before is None or size_after is None else size_after - size_before
-    return Figures(latencies, cpu, driver_cpu, int(task_runs), growth)
+    return figures(stack, run_id, latencies, Since(size_before, busy_before, own_before))
 
 
 def start_floor_run(stack: Stack) -> str:
@@ -179,12 +195,7 @@ def drive_floor(stack: Stack, decisions: int) -> Figures:
         resumed = time.perf_counter()
         stack.prefect.post(f"/flow_runs/{run_id}/resume", {"run_input": {"answer": f"{n}"}})
         latencies.append(next_suspension(stack, run_id, f"answer-{n + 1}") - resumed)
-    cpu = (busy_seconds() - busy_before) / decisions
-    driver_cpu = (own_cpu_seconds() - own_before) / decisions
-    task_runs = stack.prefect.post("/task_runs/count", {"flow_runs": {"id": {"any_": [run_id]}}})
-    size_after = prefect_db_size(stack)
-    growth = None if size_before is None or size_after is None else size_after - size_before
-    return Figures(latencies, cpu, driver_cpu, int(task_runs), growth)
+    return figures(stack, run_id, latencies, Since(size_before, busy_before, own_before))
 
 
 def measure(kind: str, rounds: int) -> list[Figures]:

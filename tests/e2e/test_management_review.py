@@ -27,6 +27,7 @@ from complaints.models import ManagementReview, Review, ReviewTask, TaskKind, ut
 from complaints.organization import load_organization
 from complaints.settings import PROJECT_DIR
 from devtools.mailbox import StoredMessage
+from tests.e2e.test_faults import _crash_and_see_it_started_again
 from tests.e2e.test_privacy import _signed_in
 from tests.e2e.test_review import LEAD, MANAGER, _file
 from tests.support.browser import chromium
@@ -300,15 +301,7 @@ def test_a_crashed_management_review_run_is_started_again_and_waits_for_its_minu
         what="the pack",
     )
 
-    prefect_server.post(
-        f"/flow_runs/{run['id']}/set_state",
-        {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True},
-    )
-    eventually(
-        lambda: prefect_server.flow_run(run["id"])["run_count"] >= 2 or None,
-        seconds=120,
-        what="the review run started again",
-    )
+    _crash_and_see_it_started_again(prefect_server, run["id"])
     prefect_server.wait_suspended_at(run["id"], "review-minutes", seconds=180)
     assert len(_mail(stack, MANAGER, "inputs and invitation")) == packs_before + 1
 
